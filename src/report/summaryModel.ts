@@ -1,0 +1,287 @@
+// What the final summary says, decided once: the terminal table and the HTML report both render this model, so
+// they cannot disagree about which numbers appear or how they are rounded.
+
+import { phaseLabel } from '../phase.js';
+import {
+  ERROR_CLASSES,
+  type ErrorClass,
+  type ErrorCounts,
+  type PhaseReport,
+  type RunSummary,
+  type SpanStats,
+} from '../metrics/types.js';
+import {
+  addErrorCounts,
+  fmtChange,
+  fmtClock,
+  fmtCount,
+  fmtDuration,
+  fmtMs,
+  fmtRate,
+  relativeChange,
+  totalErrors,
+  type Tone,
+} from './format.js';
+import type { Column } from './textTable.js';
+
+export interface Cell {
+  text: string;
+  tone?: Tone;
+  /** A shorter form for narrow outputs (the terminal); `text` stays complete. */
+  short?: string;
+}
+
+export interface TableModel {
+  title: string;
+  note?: string;
+  columns: Column[];
+  rows: Cell[][];
+}
+
+export interface SummaryModel {
+  title: string;
+  passed: boolean;
+  exitCode: number;
+  headline: { label: string; value: Cell }[];
+  tables: TableModel[];
+  verification: Cell | null;
+  thresholds: { passed: boolean; text: string }[];
+  warnings: string[];
+}
+
+// A change smaller than this is noise between intervals, not something to draw the eye to.
+const NOTABLE_CHANGE = 0.1;
+const MAX_LOSSES_LISTED = 10;
+
+const c = (text: string, tone?: Tone): Cell => (tone ? { text, tone } : { text });
+const countCell = (n: number, bad: Tone = 'red'): Cell => c(fmtCount(n), n > 0 ? bad : undefined);
+
+export function isPassed(summary: RunSummary): boolean {
+  return summary.exitCode === 0 && summary.thresholds.every((t) => t.passed);
+}
+
+function readsCell(s: SpanStats): Cell {
+  // The loader falling short of its own schedule is a finding in itself, so it is highlighted.
+  const short = s.reads.targetPerSec > 0 && s.reads.readsPerSec < s.reads.targetPerSec * 0.95;
+  return c(`${fmtRate(s.reads.readsPerSec)}/${fmtRate(s.reads.targetPerSec)}`, short ? 'yellow' : undefined);
+}
+
+function phaseCell(p: PhaseReport): Cell {
+  // The request id is in the resizes table; without it the label fits a terminal column.
+  const short = p.phase.kind === 'resizing' ? phaseLabel({ ...p.phase, requestId: null }) : p.label;
+  return { text: p.label, short };
+}
+
+function throughputTable(phases: PhaseReport[]): TableModel {
+  return {
+    title: 'Throughput and data per phase',
+    columns: [
+      { header: 'phase', align: 'left' },
+      { header: 'duration' },
+      { header: 'rows/s', group: 'writes' },
+      { header: 'failed rows', group: 'writes' },
+      { header: 'reads/s', group: 'reads' },
+      { header: 'missing', group: 'reads' },
+      { header: 'not yet visible', group: 'reads' },
+      { header: 'corrupt', group: 'reads' },
+    ],
+    rows: phases.map((p) => [
+      phaseCell(p),
+      c(fmtDuration(p.durationMs)),
+      c(fmtRate(p.writes.rowsPerSec)),
+      countCell(p.writes.failedRows),
+      readsCell(p),
+      countCell(p.reads.missing),
+      countCell(p.reads.notYetVisible, 'yellow'),
+      countCell(p.reads.corrupt),
+    ]),
+  };
+}
+
+/** One column per error class that occurred at all, so a clean run shows no error columns. */
+function errorsTable(phases: PhaseReport[]): TableModel | null {
+  const seen = (pick: (p: PhaseReport) => ErrorCounts): ErrorClass[] =>
+    ERROR_CLASSES.filter((k) => phases.some((p) => pick(p)[k] > 0));
+  const writeClasses = seen((p) => p.writes.retriedErrors);
+  const readClasses = seen((p) => p.reads.errors);
+  if (writeClasses.length + readClasses.length === 0) return null;
+  return {
+    title: 'Errors per phase by class',
+    note: 'write errors were retried; rows of batches that failed for good are counted as failed rows above',
+    columns: [
+      { header: 'phase', align: 'left' },
+      ...writeClasses.map((k) => ({ header: k, group: 'write errors' })),
+      ...readClasses.map((k) => ({ header: k, group: 'read errors' })),
+    ],
+    rows: phases.map((p) => [
+      phaseCell(p),
+      ...writeClasses.map((k) => countCell(p.writes.retriedErrors[k], 'yellow')),
+      ...readClasses.map((k) => countCell(p.reads.errors[k], 'yellow')),
+    ]),
+  };
+}
+
+function latencyTable(phases: PhaseReport[]): TableModel {
+  return {
+    title: 'Latency per phase',
+    note: 'read response time counts from the intended start (so it includes stalls); service time from the actual send',
+    columns: [
+      { header: 'phase', align: 'left' },
+      { header: 'p50', group: 'write row latency' },
+      { header: 'p90', group: 'write row latency' },
+      { header: 'p99', group: 'write row latency' },
+      { header: 'p99.9', group: 'write row latency' },
+      { header: 'max', group: 'write row latency' },
+      { header: 'p50', group: 'read response' },
+      { header: 'p99', group: 'read response' },
+      { header: 'p99.9', group: 'read response' },
+      { header: 'p99', group: 'service' },
+    ],
+    rows: phases.map((p) => {
+      const w = p.writes.rowLatency;
+      const r = p.reads.responseLatency;
+      return [
+        phaseCell(p),
+        ...[w.p50, w.p90, w.p99, w.p999, w.max, r.p50, r.p99, r.p999, p.reads.serviceLatency.p99].map((v) =>
+          c(fmtMs(v)),
+        ),
+      ];
+    }),
+  };
+}
+
+function changeCell(value: number, baseline: number | undefined, worseWhen: 'up' | 'down'): Cell {
+  if (baseline === undefined) return c('–');
+  const change = relativeChange(value, baseline);
+  const worse = change !== null && (worseWhen === 'up' ? change > NOTABLE_CHANGE : change < -NOTABLE_CHANGE);
+  return c(fmtChange(value, baseline), worse ? 'yellow' : undefined);
+}
+
+function byKeyTable(summary: RunSummary): TableModel {
+  const baseline = summary.phases.find((p) => p.phase.kind === 'steady');
+  return {
+    title: 'Per phase kind, all cycles merged',
+    note: baseline
+      ? `change is against the baseline: the first steady phase (${baseline.label})`
+      : 'no steady phase, so there is no baseline to compare against',
+    columns: [
+      { header: 'phase kind', align: 'left' },
+      { header: 'times' },
+      { header: 'duration' },
+      { header: 'rows/s', group: 'writes' },
+      { header: 'change', group: 'writes' },
+      { header: 'p99', group: 'writes' },
+      { header: 'change', group: 'writes' },
+      { header: 'reads/s', group: 'reads' },
+      { header: 'p99', group: 'reads' },
+      { header: 'errors' },
+      { header: 'missing' },
+      { header: 'corrupt' },
+    ],
+    rows: summary.byPhaseKey.map((k) => [
+      c(k.key),
+      c(fmtCount(k.occurrences)),
+      c(fmtDuration(k.durationMs)),
+      c(fmtRate(k.writes.rowsPerSec)),
+      changeCell(k.writes.rowsPerSec, baseline?.writes.rowsPerSec, 'down'),
+      c(fmtMs(k.writes.rowLatency.p99)),
+      changeCell(k.writes.rowLatency.p99, baseline?.writes.rowLatency.p99, 'up'),
+      readsCell(k),
+      c(fmtMs(k.reads.responseLatency.p99)),
+      countCell(totalErrors(addErrorCounts(k.writes.retriedErrors, k.reads.errors)), 'yellow'),
+      countCell(k.reads.missing),
+      countCell(k.reads.corrupt),
+    ]),
+  };
+}
+
+function resizesTable(summary: RunSummary): TableModel {
+  const outcomeTone = { completed: 'green', failed: 'red', unfinished: 'yellow' } as const;
+  return {
+    title: 'Resizes',
+    columns: [
+      { header: 'cycle' },
+      { header: 'nodes', align: 'left' },
+      { header: 'request', align: 'left' },
+      { header: 'started', align: 'left' },
+      { header: 'duration' },
+      { header: 'outcome', align: 'left' },
+    ],
+    rows: summary.resizes.map((r) => [
+      c(String(r.cycle)),
+      c(`${r.from}→${r.to}`),
+      c(r.requestId ?? '–'),
+      c(fmtClock(r.startMs)),
+      c(fmtDuration(r.durationMs)),
+      c(r.outcome, outcomeTone[r.outcome]),
+    ]),
+  };
+}
+
+function lossesTable(summary: RunSummary): TableModel {
+  const shown = summary.losses.slice(0, MAX_LOSSES_LISTED);
+  const more = summary.losses.length - shown.length;
+  return {
+    title: 'Lost or corrupt rows',
+    ...(more > 0 ? { note: `first ${shown.length} of ${fmtCount(summary.losses.length)}; all are in summary.json` } : {}),
+    columns: [
+      { header: 'id', align: 'left' },
+      { header: 'kind', align: 'left' },
+      { header: 'phase', align: 'left' },
+      { header: 'found by', align: 'left' },
+      { header: 'at', align: 'left' },
+    ],
+    rows: shown.map((l) => [c(l.id), c(l.kind, 'red'), c(l.phase), c(l.detectedBy), c(fmtClock(l.at))]),
+  };
+}
+
+function verificationCell(summary: RunSummary): Cell | null {
+  const v = summary.verification;
+  if (!v) return null;
+  const scope = v.sampled
+    ? `a sample of ${fmtCount(v.checked)} of ${fmtCount(v.acknowledged)} acknowledged rows`
+    : `${fmtCount(v.checked)} of ${fmtCount(v.acknowledged)} acknowledged rows`;
+  const clean = v.missing === 0 && v.corrupt === 0 && v.errors === 0;
+  return c(
+    `${clean ? 'OK' : 'PROBLEMS'}: read back ${scope} in ${fmtDuration(v.durationMs)}; ` +
+      `missing ${fmtCount(v.missing)}, corrupt ${fmtCount(v.corrupt)}, read errors ${fmtCount(v.errors)}`,
+    clean ? 'green' : 'red',
+  );
+}
+
+export function buildSummaryModel(summary: RunSummary): SummaryModel {
+  const o = summary.overall;
+  const passed = isPassed(summary);
+  const errors = errorsTable(summary.phases);
+  const tables = [throughputTable(summary.phases), ...(errors ? [errors] : []), latencyTable(summary.phases)];
+  tables.push(byKeyTable(summary));
+  if (summary.resizes.length > 0) tables.push(resizesTable(summary));
+  if (summary.losses.length > 0) tables.push(lossesTable(summary));
+  return {
+    title: `${summary.tool.name} ${summary.tool.version}`,
+    passed,
+    exitCode: summary.exitCode,
+    headline: [
+      { label: 'run', value: c(`${summary.startedAt} → ${summary.endedAt} (${fmtDuration(o.durationMs)})`) },
+      { label: 'rows written', value: c(`${fmtCount(o.writes.rows)} (${fmtRate(o.writes.rowsPerSec)}/s)`) },
+      {
+        label: 'reads',
+        value: c(
+          `${fmtCount(o.reads.completed)} of ${fmtCount(o.reads.scheduled)} scheduled ` +
+            `(${fmtRate(o.reads.readsPerSec)}/s of ${fmtRate(o.reads.targetPerSec)}/s target)`,
+        ),
+      },
+      {
+        label: 'verdict',
+        value: c(`${passed ? 'PASS' : 'FAIL'} (exit code ${summary.exitCode})`, passed ? 'green' : 'red'),
+      },
+    ],
+    tables,
+    verification: verificationCell(summary),
+    thresholds: summary.thresholds.map((t) => ({
+      passed: t.passed,
+      text: `${t.name} [${t.scope}]: ${t.actual} (limit ${t.limit})`,
+    })),
+    warnings: summary.warnings,
+  };
+}
