@@ -1,0 +1,115 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { ParseError } from './parse.js';
+import { Secret } from './secret.js';
+import { SETTINGS, type RawSettings, type SettingKey } from './settings.js';
+
+/** A bad setting: its message is one line, names the setting and what is allowed, and never holds a secret. */
+export class ConfigError extends Error {}
+
+export interface CloudSettings {
+  apiBase: string;
+  token: Secret;
+  accountId: number;
+  clusterId: number;
+  dcId: number | undefined;
+}
+
+export type Config = Omit<RawSettings, 'password' | 'cloudToken'> & {
+  password: Secret | undefined;
+  /** Null when the Cloud settings are absent: the run is load only. */
+  cloud: CloudSettings | null;
+  /** Where each setting's value came from, for the summary and --print-config. */
+  sources: Partial<Record<SettingKey, 'flag' | 'env' | 'env-file' | 'default'>>;
+};
+
+export interface ConfigSources {
+  env: Record<string, string | undefined>;
+  /** Flag values by setting key, as typed on the command line. */
+  flags: Partial<Record<SettingKey, string>>;
+  /** An explicit --env-file; otherwise `.env` in `cwd` is read when present. */
+  envFile?: string;
+  cwd: string;
+}
+
+function readEnvFile(sources: ConfigSources): Record<string, string> {
+  if (sources.envFile !== undefined) {
+    const path = resolve(sources.cwd, sources.envFile);
+    if (!existsSync(path)) throw new ConfigError(`--env-file ${sources.envFile}: no such file`);
+    return parseDotenv(readFileSync(path));
+  }
+  const implicit = resolve(sources.cwd, '.env');
+  return existsSync(implicit) ? parseDotenv(readFileSync(implicit)) : {};
+}
+
+/** Flag wins over the environment, which wins over the env file (dotenv never overrides the environment). */
+export function loadConfig(sources: ConfigSources): Config {
+  const fileEnv = readEnvFile(sources);
+  const raw: Record<string, unknown> = {};
+  const origin: Config['sources'] = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const setting = SETTINGS[key];
+    const candidates: [string | undefined, NonNullable<Config['sources'][SettingKey]>][] = [
+      [sources.flags[key], 'flag'],
+      [sources.env[setting.env], 'env'],
+      [fileEnv[setting.env], 'env-file'],
+      ['default' in setting ? setting.default : undefined, 'default'],
+    ];
+    const found = candidates.find(([v]) => v !== undefined);
+    if (!found) continue;
+    const [value, from] = found;
+    // An empty variable means "unset" for optional settings, as in `export SCY_PASSWORD=""`.
+    if (value === '' && !('default' in setting) && from !== 'default') continue;
+    try {
+      raw[key] = (setting.parse as (r: string) => unknown)(value as string);
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      const shown = setting.secret ? '***' : JSON.stringify(value);
+      throw new ConfigError(`${setting.env}=${shown} (--${setting.flag}): expected ${e.message}`);
+    }
+    origin[key] = from;
+  }
+  return crossCheck(raw as RawSettings, origin);
+}
+
+function fail(message: string): never {
+  throw new ConfigError(message);
+}
+
+function crossCheck(r: RawSettings, sources: Config['sources']): Config {
+  const { password, cloudToken, ...rest } = r;
+  if (r.contactPoints === undefined) {
+    fail('SCY_CONTACT_POINTS (--contact-points) is required: a comma-separated list of CQL hosts');
+  }
+  if (r.batchMin > r.batchMax) {
+    fail(`SCY_BATCH_MIN=${r.batchMin} must be ≤ SCY_BATCH_MAX=${r.batchMax}`);
+  }
+  if (r.tlsCaFile !== undefined) {
+    if (!r.tls) fail('SCY_TLS_CA_FILE (--tls-ca-file) is set but SCY_TLS is 0: set SCY_TLS=1 to use it');
+    if (!existsSync(r.tlsCaFile)) fail(`SCY_TLS_CA_FILE=${JSON.stringify(r.tlsCaFile)} (--tls-ca-file): no such file`);
+  }
+  const cloudParts = { SCY_CLOUD_TOKEN: cloudToken, SCY_ACCOUNT_ID: r.accountId, SCY_CLUSTER_ID: r.clusterId };
+  const given = Object.entries(cloudParts).filter(([, v]) => v !== undefined && v !== '');
+  let cloud: CloudSettings | null = null;
+  if (given.length > 0) {
+    const missing = Object.keys(cloudParts).filter((k) => !given.some(([g]) => g === k));
+    if (missing.length > 0) {
+      fail(`${missing.join(' and ')} must be set too: resizing needs SCY_CLOUD_TOKEN, SCY_ACCOUNT_ID and SCY_CLUSTER_ID (or none of them for a load-only run)`);
+    }
+    if (r.minNodes >= r.maxNodes) {
+      fail(`SCY_MIN_NODES=${r.minNodes} must be less than SCY_MAX_NODES=${r.maxNodes}`);
+    }
+    for (const [name, n] of [['SCY_MIN_NODES', r.minNodes], ['SCY_MAX_NODES', r.maxNodes]] as const) {
+      if (n % r.rf !== 0) fail(`${name}=${n} must be a multiple of SCY_RF=${r.rf} (Scylla Cloud resizes in multiples of the replication factor)`);
+    }
+    cloud = {
+      apiBase: r.cloudApiBase,
+      token: new Secret(cloudToken as string),
+      accountId: r.accountId as number,
+      clusterId: r.clusterId as number,
+      dcId: r.dcId,
+    };
+  }
+  return { ...rest, password: password ? new Secret(password) : undefined, cloud, sources };
+}

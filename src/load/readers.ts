@@ -1,0 +1,138 @@
+import type cassandra from 'cassandra-driver';
+import type { Clock } from '../clock.js';
+import { classifyError, describeError } from '../db/errors.js';
+import type { Logger } from '../log.js';
+import type { Recorder } from '../metrics/recorder.js';
+import { drainPending } from './drain.js';
+import type { IdLedger } from './idLedger.js';
+import type { Pacer } from './pacer.js';
+import { diffRow, makeId, type RunIdentity } from './rowContent.js';
+
+export interface ReaderOptions {
+  client: cassandra.Client;
+  selectCql: string;
+  consistency: number;
+  workers: number;
+  /** Reads one reader may have outstanding; past it, due reads wait (and their latency shows it). */
+  maxInflightPerWorker: number;
+  /** Delays before re-reading a row found missing, to tell "not yet visible" from lost. */
+  recheckDelaysMs: number[];
+  run: RunIdentity;
+  ledger: IdLedger;
+  pacer: Pacer;
+  recorder: Recorder;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * Open-loop point reads: slots come from one shared schedule, each read is sent at its due time without
+ * waiting for earlier ones, and its response time counts from the due time, so stalls are never hidden.
+ */
+export class Readers {
+  private readonly stopping = new AbortController();
+  private readonly pending = new Set<Promise<void>>();
+  private loops: Promise<void>[] = [];
+  private errorsLogged = 0;
+  /** True once the first acknowledged id existed and the schedule began. */
+  started = false;
+
+  constructor(private readonly o: ReaderOptions) {}
+
+  start(): void {
+    this.loops = [this.waitForIds().then(() => this.runLoops())];
+  }
+
+  private async waitForIds(): Promise<void> {
+    const { o } = this;
+    if (o.ledger.pickRecent(Math.random) !== null) return;
+    o.log.info('readers waiting: no acknowledged row to read yet');
+    while (!this.stopping.signal.aborted && o.ledger.pickRecent(Math.random) === null) {
+      await o.clock.sleep(50, this.stopping.signal);
+    }
+  }
+
+  private async runLoops(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    this.o.pacer.restart();
+    this.started = true;
+    await Promise.all(Array.from({ length: this.o.workers }, () => this.loop()));
+  }
+
+  private async loop(): Promise<void> {
+    const { o } = this;
+    const signal = this.stopping.signal;
+    const mine = new Set<Promise<void>>();
+    while (!signal.aborted) {
+      const due = o.pacer.take();
+      const wait = due - o.clock.monotonic();
+      if (wait > 0) await o.clock.sleep(wait, signal);
+      if (signal.aborted) break;
+      while (mine.size >= o.maxInflightPerWorker && !signal.aborted) await Promise.race(mine);
+      const seq = o.ledger.pickRecent(Math.random);
+      if (seq === null) continue;
+      const p = this.read(seq, due);
+      mine.add(p);
+      this.pending.add(p);
+      void p.finally(() => {
+        mine.delete(p);
+        this.pending.delete(p);
+      });
+    }
+  }
+
+  private async read(seq: number, dueMs: number): Promise<void> {
+    const { o } = this;
+    const sent = o.clock.monotonic();
+    try {
+      const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: o.consistency });
+      const done = o.clock.monotonic();
+      o.recorder.recordRead((done - dueMs) * 1000, (done - sent) * 1000);
+      await this.check(seq, rs.first());
+    } catch (err) {
+      const cls = classifyError(err);
+      o.recorder.recordReadError(cls);
+      if (this.errorsLogged < 5) {
+        this.errorsLogged++;
+        o.log.warn(`read: ${cls}: ${describeError(err)}`);
+      }
+    }
+  }
+
+  private async check(seq: number, row: cassandra.types.Row | null): Promise<void> {
+    const { o } = this;
+    const id = makeId(o.run, seq).toString();
+    if (row) {
+      const bad = diffRow(o.run, seq, row);
+      if (bad) o.recorder.recordLoss('corrupt', id, 'read', bad);
+      return;
+    }
+    // An acknowledged row that a read does not find may still be on its way to the replicas this read asked
+    // (weak consistency, hints); it is lost only if it stays missing on re-reads.
+    for (const delay of o.recheckDelaysMs) {
+      await o.clock.sleep(delay);
+      try {
+        const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: o.consistency });
+        const again = rs.first();
+        if (again) {
+          o.recorder.recordNotYetVisible();
+          const bad = diffRow(o.run, seq, again);
+          if (bad) o.recorder.recordLoss('corrupt', id, 'read', bad);
+          return;
+        }
+      } catch {
+        // A failed re-read proves nothing either way; the next delay tries again.
+      }
+    }
+    o.recorder.recordLoss('missing', id, 'read');
+  }
+
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  async drain(timeoutMs: number): Promise<number> {
+    return drainPending(this.loops, this.pending, this.o.clock, timeoutMs);
+  }
+
+}

@@ -1,0 +1,120 @@
+import type cassandra from 'cassandra-driver';
+import type { Clock } from '../clock.js';
+import { BACKOFF_CLASSES, RETRYABLE_CLASSES, classifyError, describeError } from '../db/errors.js';
+import type { Logger } from '../log.js';
+import type { Recorder } from '../metrics/recorder.js';
+import { drainPending } from './drain.js';
+import { backoffMs } from './backoff.js';
+import { batchSize } from './batchSize.js';
+import type { IdLedger } from './idLedger.js';
+import type { AimdLimiter, Permit } from './limiter.js';
+import { rowValues, type RunIdentity } from './rowContent.js';
+
+export interface WriterOptions {
+  client: cassandra.Client;
+  insertCql: string;
+  consistency: number;
+  workers: number;
+  batchMin: number;
+  batchMax: number;
+  biasHigh: boolean;
+  batchesPerCycle: number;
+  /** Attempts per batch before its rows are counted as failed. */
+  maxAttempts: number;
+  run: RunIdentity;
+  ledger: IdLedger;
+  limiter: AimdLimiter;
+  recorder: Recorder;
+  clock: Clock;
+  log: Logger;
+}
+
+// How many identical errors in a row are logged before the log goes quiet (counters keep counting).
+const LOG_FIRST_ERRORS = 5;
+
+/**
+ * Writer loops: each takes permits from the one shared limiter and fires batches without waiting for them,
+ * so the limiter alone decides how much is in flight. `stop` ends submission; `drain` waits for the batches
+ * already out (including their retries) for at most the given time.
+ */
+export class Writers {
+  private readonly pending = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private loops: Promise<void>[] = [];
+  private errorsLogged = 0;
+
+  constructor(private readonly o: WriterOptions) {}
+
+  start(): void {
+    this.loops = Array.from({ length: this.o.workers }, () => this.loop());
+  }
+
+  private async loop(): Promise<void> {
+    const { o } = this;
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      for (let i = 0; i < o.batchesPerCycle && !signal.aborted; i++) {
+        const permit = await o.limiter.acquire(signal);
+        if (!permit) break;
+        const rows = batchSize(o.batchMin, o.batchMax, o.biasHigh, Math.random);
+        const start = o.ledger.reserve(rows);
+        const p = this.submit(start, rows, permit);
+        this.pending.add(p);
+        void p.finally(() => this.pending.delete(p));
+      }
+      // Yield so readers, timers and the scaler get the event loop between cycles.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private buildBatch(start: number, rows: number): { query: string; params: unknown[] }[] {
+    const queries = new Array<{ query: string; params: unknown[] }>(rows);
+    for (let i = 0; i < rows; i++) queries[i] = { query: this.o.insertCql, params: rowValues(this.o.run, start + i) };
+    return queries;
+  }
+
+  private async submit(start: number, rows: number, firstPermit: Permit): Promise<void> {
+    const { o } = this;
+    const queries = this.buildBatch(start, rows);
+    const began = o.clock.monotonic();
+    let permit: Permit | null = firstPermit;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await o.client.batch(queries, { prepare: true, logged: false, consistency: o.consistency, isIdempotent: true });
+        o.limiter.release(permit, 'ok');
+        o.ledger.acknowledge(start, rows);
+        o.recorder.recordWrite(rows, (o.clock.monotonic() - began) * 1000);
+        return;
+      } catch (err) {
+        const cls = classifyError(err);
+        o.limiter.release(permit, BACKOFF_CLASSES.has(cls) ? 'overload' : 'neutral');
+        const lastTry = attempt + 1 >= o.maxAttempts || !RETRYABLE_CLASSES.has(cls);
+        if (this.errorsLogged < LOG_FIRST_ERRORS || (cls === 'other' && this.errorsLogged < 50)) {
+          this.errorsLogged++;
+          o.log.warn(`batch of ${rows} rows: ${cls}: ${describeError(err)}${lastTry ? ' (given up)' : ' (will retry)'}`);
+        }
+        if (lastTry) {
+          o.recorder.recordWriteFailed(rows, cls);
+          o.ledger.fail(start, rows);
+          return;
+        }
+        o.recorder.recordWriteRetry(cls);
+        await o.clock.sleep(backoffMs(attempt, 10, 2000));
+        // Retries are not bound by the stop signal: a batch already sent is seen through (within the drain).
+        permit = await o.limiter.acquire();
+        if (!permit) return;
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopping.abort();
+    this.o.limiter.wakeAll();
+  }
+
+  /** Waits for submitted batches; returns how many were still out when `timeoutMs` ran out. */
+  async drain(timeoutMs: number): Promise<number> {
+    return drainPending(this.loops, this.pending, this.o.clock, timeoutMs);
+  }
+
+}

@@ -1,0 +1,207 @@
+import type { Clock } from '../clock.js';
+import { phaseKey, phaseLabel, type Phase } from '../phase.js';
+import type { LoaderSample } from './span.js';
+import { SpanAccumulator } from './span.js';
+import type { ErrorClass, IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent } from './types.js';
+
+/** Every reporter gets the same stream: intervals, phase ends and events (k6's narrow output idea). */
+export interface Output {
+  interval?(iv: IntervalReport): void;
+  phaseEnded?(p: PhaseReport): void;
+  event?(e: TimelineEvent): void;
+}
+
+export interface RecorderProbes {
+  /** Reads per second the schedule currently asks for (0 while reads are not running). */
+  readTarget(): number;
+  /** Reads that fell due since the start (the offered load). */
+  readsDue(): number;
+  inflight(): { inflight: number; limit: number };
+  loader(): LoaderSample;
+}
+
+interface PhaseSlot {
+  index: number;
+  phase: Phase;
+  acc: SpanAccumulator;
+  endMs: number | null;
+}
+
+// Most events are few (phase and topology changes); errors can burst, so the timeline keeps a bounded number.
+const MAX_EVENTS = 20_000;
+const MAX_LOSSES = 1_000;
+
+/**
+ * Collects every outcome into the current interval; at each interval end or phase change the interval is
+ * closed and merged into its phase and the run total, so an interval never straddles two phases and each
+ * sample is recorded once.
+ */
+export class Recorder {
+  private current: SpanAccumulator;
+  private readonly total: SpanAccumulator;
+  private readonly slots: PhaseSlot[] = [];
+  private lastDue = 0;
+  readonly intervals: IntervalReport[] = [];
+  readonly events: TimelineEvent[] = [];
+  readonly losses: LossRecord[] = [];
+  droppedEvents = 0;
+  lossesTotal = { missing: 0, corrupt: 0 };
+  private readonly outputs: Output[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly probes: RecorderProbes,
+    initialPhase: Phase,
+  ) {
+    const now = clock.now();
+    this.current = new SpanAccumulator(now);
+    this.total = new SpanAccumulator(now);
+    this.slots.push({ index: 0, phase: initialPhase, acc: new SpanAccumulator(now), endMs: null });
+  }
+
+  addOutput(o: Output): void {
+    this.outputs.push(o);
+  }
+
+  get phase(): Phase {
+    return this.slots[this.slots.length - 1]!.phase;
+  }
+
+  recordWrite(rows: number, micros: number): void {
+    const c = this.current;
+    c.batches++;
+    c.rows += rows;
+    c.batchLatency.record(micros);
+    c.rowLatency.record(micros, rows);
+  }
+
+  recordWriteRetry(cls: ErrorClass): void {
+    this.current.retriedErrors[cls]++;
+  }
+
+  recordWriteFailed(rows: number, cls: ErrorClass): void {
+    this.current.failedBatches++;
+    this.current.failedRows += rows;
+    this.current.retriedErrors[cls]++;
+  }
+
+  recordRead(responseMicros: number, serviceMicros: number): void {
+    const c = this.current;
+    c.readsCompleted++;
+    c.responseLatency.record(responseMicros);
+    c.serviceLatency.record(serviceMicros);
+  }
+
+  recordReadError(cls: ErrorClass): void {
+    this.current.readErrors[cls]++;
+  }
+
+  recordNotYetVisible(): void {
+    this.current.notYetVisible++;
+  }
+
+  recordLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
+    if (detectedBy === 'read') this.current[kind]++;
+    this.lossesTotal[kind]++;
+    const loss: LossRecord = { id, kind, phase: phaseLabel(this.phase), detectedBy, at: this.clock.now() };
+    if (this.losses.length < MAX_LOSSES) this.losses.push(loss);
+    this.event({ type: `row-${kind}`, id, detectedBy, ...(detail ? { column: detail } : {}) });
+  }
+
+  event(e: { type: string; at?: number; [detail: string]: unknown }): void {
+    const full: TimelineEvent = { ...e, type: e.type, at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
+    if (this.events.length < MAX_EVENTS) this.events.push(full);
+    else this.droppedEvents++;
+    for (const o of this.outputs) o.event?.(full);
+  }
+
+  /** Closes the current interval (called every report interval). */
+  tick(): IntervalReport {
+    return this.closeInterval();
+  }
+
+  setPhase(p: Phase): void {
+    this.closeInterval();
+    const now = this.clock.now();
+    const last = this.slots[this.slots.length - 1]!;
+    last.endMs = now;
+    this.emitPhaseEnd(last);
+    this.slots.push({ index: last.index + 1, phase: p, acc: new SpanAccumulator(now), endMs: null });
+    this.event({ type: 'phase', label: phaseLabel(p), detail: p });
+  }
+
+  private emitPhaseEnd(slot: PhaseSlot): void {
+    const report = this.phaseReport(slot);
+    for (const o of this.outputs) o.phaseEnded?.(report);
+  }
+
+  private closeInterval(): IntervalReport {
+    const now = this.clock.now();
+    const c = this.current;
+    const due = this.probes.readsDue();
+    c.readsScheduled = due - this.lastDue;
+    this.lastDue = due;
+    const spanMs = Math.max(0, now - c.startMs);
+    c.targetRateTimesMs = this.probes.readTarget() * spanMs;
+    c.loader = this.probes.loader();
+    c.loaderWeightMs = spanMs;
+    const slot = this.slots[this.slots.length - 1]!;
+    slot.acc.merge(c);
+    this.total.merge(c);
+    const { inflight, limit } = this.probes.inflight();
+    const iv: IntervalReport = { ...c.stats(now), phase: slot.phase, inflight, inflightLimit: limit };
+    this.intervals.push(iv);
+    this.current = new SpanAccumulator(now);
+    for (const o of this.outputs) o.interval?.(iv);
+    return iv;
+  }
+
+  private phaseReport(slot: PhaseSlot, endMs = slot.endMs ?? this.clock.now()): PhaseReport {
+    return {
+      ...slot.acc.stats(endMs),
+      index: slot.index,
+      phase: slot.phase,
+      key: phaseKey(slot.phase),
+      label: phaseLabel(slot.phase),
+    };
+  }
+
+  /** Closes the last interval and phase; call once at the end of the run. */
+  finish(): void {
+    this.closeInterval();
+    const last = this.slots[this.slots.length - 1]!;
+    if (last.endMs === null) {
+      last.endMs = this.clock.now();
+      this.emitPhaseEnd(last);
+    }
+  }
+
+  phaseReports(): PhaseReport[] {
+    return this.slots.map((s) => this.phaseReport(s));
+  }
+
+  /** Phases of the same key merged (e.g. every "resize 3→6" of the run), in order of first appearance. */
+  byPhaseKey(): (SpanStats & { key: string; occurrences: number })[] {
+    const groups = new Map<string, { acc: SpanAccumulator; durationMs: number; occurrences: number; endMs: number }>();
+    for (const s of this.slots) {
+      const key = phaseKey(s.phase);
+      const end = s.endMs ?? this.clock.now();
+      const g = groups.get(key) ?? { acc: new SpanAccumulator(s.acc.startMs), durationMs: 0, occurrences: 0, endMs: end };
+      g.acc.merge(s.acc);
+      g.durationMs += end - s.acc.startMs;
+      g.occurrences++;
+      g.endMs = end;
+      groups.set(key, g);
+    }
+    // Rates of a merged group are over the time spent in that phase kind, not the wall span it covers.
+    return [...groups.entries()].map(([key, g]) => ({
+      ...g.acc.stats(g.acc.startMs + g.durationMs),
+      key,
+      occurrences: g.occurrences,
+    }));
+  }
+
+  overall(): SpanStats {
+    return this.total.stats(this.clock.now());
+  }
+}

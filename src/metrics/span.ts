@@ -1,0 +1,111 @@
+import { LatencyHistogram } from './histograms.js';
+import { ERROR_CLASSES, type ErrorCounts, type SpanStats } from './types.js';
+
+export function zeroErrors(): ErrorCounts {
+  return Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as ErrorCounts;
+}
+
+export function totalErrors(c: ErrorCounts): number {
+  let n = 0;
+  for (const k of ERROR_CLASSES) n += c[k];
+  return n;
+}
+
+export interface LoaderSample {
+  cpuPercent: number;
+  eventLoopDelayP99Ms: number;
+  rssMb: number;
+  heapMb: number;
+}
+
+/** Counts and histograms of one span of time; spans merge, so intervals add up to phases and the run. */
+export class SpanAccumulator {
+  batches = 0;
+  rows = 0;
+  readonly retriedErrors = zeroErrors();
+  failedBatches = 0;
+  failedRows = 0;
+  readonly batchLatency = new LatencyHistogram();
+  readonly rowLatency = new LatencyHistogram();
+  readsScheduled = 0;
+  readsCompleted = 0;
+  readonly readErrors = zeroErrors();
+  readonly responseLatency = new LatencyHistogram();
+  readonly serviceLatency = new LatencyHistogram();
+  missing = 0;
+  notYetVisible = 0;
+  corrupt = 0;
+  /** Reads-per-second target weighted by time, to report the target of spans where reading started late. */
+  targetRateTimesMs = 0;
+  loader: LoaderSample = { cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 };
+  loaderWeightMs = 0;
+
+  constructor(public startMs: number) {}
+
+  merge(o: SpanAccumulator): void {
+    this.batches += o.batches;
+    this.rows += o.rows;
+    for (const k of ERROR_CLASSES) {
+      this.retriedErrors[k] += o.retriedErrors[k];
+      this.readErrors[k] += o.readErrors[k];
+    }
+    this.failedBatches += o.failedBatches;
+    this.failedRows += o.failedRows;
+    this.batchLatency.add(o.batchLatency);
+    this.rowLatency.add(o.rowLatency);
+    this.readsScheduled += o.readsScheduled;
+    this.readsCompleted += o.readsCompleted;
+    this.responseLatency.add(o.responseLatency);
+    this.serviceLatency.add(o.serviceLatency);
+    this.missing += o.missing;
+    this.notYetVisible += o.notYetVisible;
+    this.corrupt += o.corrupt;
+    this.targetRateTimesMs += o.targetRateTimesMs;
+    // Loader figures merge as time-weighted means, except the peaks that matter.
+    const w = this.loaderWeightMs + o.loaderWeightMs;
+    if (w > 0) {
+      const a = this.loaderWeightMs / w;
+      const b = o.loaderWeightMs / w;
+      this.loader = {
+        cpuPercent: this.loader.cpuPercent * a + o.loader.cpuPercent * b,
+        eventLoopDelayP99Ms: Math.max(this.loader.eventLoopDelayP99Ms, o.loader.eventLoopDelayP99Ms),
+        rssMb: Math.max(this.loader.rssMb, o.loader.rssMb),
+        heapMb: Math.max(this.loader.heapMb, o.loader.heapMb),
+      };
+    }
+    this.loaderWeightMs = w;
+  }
+
+  stats(endMs: number): SpanStats {
+    const durationMs = Math.max(0, endMs - this.startMs);
+    const perSec = (n: number): number => (durationMs > 0 ? (n * 1000) / durationMs : 0);
+    return {
+      startMs: this.startMs,
+      endMs,
+      durationMs,
+      writes: {
+        batches: this.batches,
+        rows: this.rows,
+        rowsPerSec: perSec(this.rows),
+        retriedErrors: { ...this.retriedErrors },
+        failedBatches: this.failedBatches,
+        failedRows: this.failedRows,
+        batchLatency: this.batchLatency.stats(),
+        rowLatency: this.rowLatency.stats(),
+      },
+      reads: {
+        scheduled: this.readsScheduled,
+        completed: this.readsCompleted,
+        readsPerSec: perSec(this.readsCompleted),
+        targetPerSec: durationMs > 0 ? this.targetRateTimesMs / durationMs : 0,
+        responseLatency: this.responseLatency.stats(),
+        serviceLatency: this.serviceLatency.stats(),
+        errors: { ...this.readErrors },
+        missing: this.missing,
+        notYetVisible: this.notYetVisible,
+        corrupt: this.corrupt,
+      },
+      loader: { ...this.loader },
+    };
+  }
+}

@@ -1,0 +1,145 @@
+import type { Phase } from '../phase.js';
+
+// The shapes every reporter reads. The recorder produces them; console, NDJSON, JSON and HTML reporters only
+// render them, so one stream of facts feeds every output.
+
+/** Error classes the database layer sorts driver errors into. */
+export const ERROR_CLASSES = [
+  'busy',
+  'no-host',
+  'timeout',
+  'unavailable',
+  'overloaded',
+  'bootstrapping',
+  'other',
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+export type ErrorCounts = Record<ErrorClass, number>;
+
+/** Latency percentiles in milliseconds. */
+export interface LatencyStats {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+/** What happened in one span of time (a report interval, a phase, a cycle, the whole run). */
+export interface SpanStats {
+  startMs: number;
+  endMs: number;
+  durationMs: number;
+  writes: {
+    batches: number;
+    rows: number;
+    rowsPerSec: number;
+    /** Attempts that failed and were retried. */
+    retriedErrors: ErrorCounts;
+    /** Batches given up after the last retry: their rows were never acknowledged. */
+    failedBatches: number;
+    failedRows: number;
+    batchLatency: LatencyStats;
+    /** Batch latency weighted by rows: what one row waited. */
+    rowLatency: LatencyStats;
+  };
+  reads: {
+    /** Reads the schedule asked for (offered load). */
+    scheduled: number;
+    completed: number;
+    readsPerSec: number;
+    targetPerSec: number;
+    /** Latency from the intended start (includes waiting behind a stalled schedule). */
+    responseLatency: LatencyStats;
+    /** Latency from the actual send to the answer. */
+    serviceLatency: LatencyStats;
+    errors: ErrorCounts;
+    missing: number;
+    notYetVisible: number;
+    corrupt: number;
+  };
+  loader: {
+    cpuPercent: number;
+    eventLoopDelayP99Ms: number;
+    rssMb: number;
+    heapMb: number;
+  };
+}
+
+export interface IntervalReport extends SpanStats {
+  phase: Phase;
+  /** Current in-flight batches and the AIMD limit at the end of the interval. */
+  inflight: number;
+  inflightLimit: number;
+}
+
+export interface PhaseReport extends SpanStats {
+  index: number;
+  phase: Phase;
+  key: string;
+  label: string;
+}
+
+export interface TimelineEvent {
+  at: number;
+  type: string;
+  [detail: string]: unknown;
+}
+
+export interface ResizeRecord {
+  cycle: number;
+  from: number;
+  to: number;
+  requestId: string | null;
+  startMs: number;
+  endMs: number | null;
+  durationMs: number | null;
+  outcome: 'completed' | 'failed' | 'unfinished';
+}
+
+export interface LossRecord {
+  id: string;
+  kind: 'missing' | 'corrupt';
+  phase: string;
+  detectedBy: 'read' | 'sweep';
+  at: number;
+}
+
+export interface VerificationReport {
+  checked: number;
+  /** Acknowledged rows in the run; `checked` < `acknowledged` means a sample was read. */
+  acknowledged: number;
+  sampled: boolean;
+  missing: number;
+  corrupt: number;
+  errors: number;
+  durationMs: number;
+}
+
+export interface ThresholdResult {
+  name: string;
+  limit: string;
+  actual: string;
+  passed: boolean;
+  scope: string;
+}
+
+export interface RunSummary {
+  tool: { name: string; version: string };
+  startedAt: string;
+  endedAt: string;
+  settings: Record<string, unknown>;
+  overall: SpanStats;
+  /** Each phase occurrence in time order. */
+  phases: PhaseReport[];
+  /** Phases of the same key (e.g. every "resize 3→6") merged. */
+  byPhaseKey: (SpanStats & { key: string; occurrences: number })[];
+  resizes: ResizeRecord[];
+  losses: LossRecord[];
+  verification: VerificationReport | null;
+  thresholds: ThresholdResult[];
+  warnings: string[];
+  exitCode: number;
+}
