@@ -1,0 +1,240 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { realClock } from '../../src/clock.js';
+import { memoryLogger } from '../../src/log.js';
+import { Secret } from '../../src/config/secret.js';
+import type { Phase } from '../../src/phase.js';
+import { CloudApi } from '../../src/scaler/cloudApi.js';
+import { Scaler, type ScalerEvent, type ScalerOptions, type ScalerOutcome } from '../../src/scaler/scaler.js';
+import { startCloudServer, type CloudServer } from '../../src/local/cloudServer.js';
+import { SimulatedProvider } from '../../src/local/simulatedProvider.js';
+
+// The scaler against the local Cloud API over real HTTP, with the simulated provider and fast timings.
+
+const TOKEN = 'e2e-secret-token-4f9a1c';
+const ACCOUNT = 7;
+const CLUSTER = 42;
+
+interface Rig {
+  server: CloudServer;
+  phases: Phase[];
+  events: ScalerEvent[];
+  lines: string[];
+  outcome: Promise<ScalerOutcome>;
+  stop: AbortController;
+  posts: () => number;
+}
+
+async function rig(
+  opts: {
+    initialNodes?: number;
+    joinMs?: number;
+    timeoutMs?: number;
+    token?: string;
+    before?: (s: CloudServer) => void;
+  } & Partial<Pick<ScalerOptions, 'stableSecs' | 'dryRun' | 'maxCycles' | 'minNodes' | 'maxNodes'>> = {},
+): Promise<Rig> {
+  const provider = new SimulatedProvider({ initialNodes: opts.initialNodes ?? 3, joinMs: opts.joinMs ?? 40, leaveMs: 40 });
+  const server = await startCloudServer({ token: TOKEN, accountId: ACCOUNT, clusterId: CLUSTER, rf: 3, provider });
+  opts.before?.(server);
+  const log = memoryLogger();
+  const phases: Phase[] = [];
+  const events: ScalerEvent[] = [];
+  let scaler: Scaler | undefined;
+  const api = new CloudApi({
+    baseUrl: server.url,
+    token: new Secret(opts.token ?? TOKEN),
+    accountId: ACCOUNT,
+    clusterId: CLUSTER,
+    timeoutMs: opts.timeoutMs ?? 2000,
+    retry: { tries: 5, baseDelayMs: 5, maxDelayMs: 20 },
+    onRetry: (e) => scaler?.noteRetry(e),
+  });
+  scaler = new Scaler({
+    api,
+    clock: realClock,
+    log,
+    minNodes: opts.minNodes ?? 3,
+    maxNodes: opts.maxNodes ?? 6,
+    pollSecs: 0.05,
+    stableSecs: opts.stableSecs ?? 0.2,
+    dryRun: opts.dryRun ?? false,
+    maxCycles: opts.maxCycles ?? 1,
+    onPhase: (p) => phases.push(p),
+    onEvent: (e) => events.push(e),
+  });
+  const stop = new AbortController();
+  const outcome = scaler.run(stop.signal);
+  const posts = (): number => server.received.filter((r) => r.method === 'POST').length;
+  return { server, phases, events, lines: log.lines, outcome, stop, posts };
+}
+
+async function finish(r: Rig): Promise<ScalerOutcome> {
+  try {
+    return await r.outcome;
+  } finally {
+    r.stop.abort();
+    await r.server.close();
+  }
+}
+
+const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((res) => setTimeout(res, 10));
+  }
+};
+
+const shape = (p: Phase): string =>
+  p.kind === 'steady' ? `steady@${p.nodes}#${p.cycle}` : p.kind === 'resizing' ? `resize ${p.from}→${p.to}#${p.cycle}` : p.kind;
+
+test('a full MIN→MAX→MIN cycle, phases in order', { timeout: 15_000 }, async () => {
+  // Joins slower than two polls, so the map must show the QUEUED step.
+  const r = await rig({ joinMs: 200 });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(out.cyclesCompleted, 1);
+  assert.equal(out.resizesCompleted, 2);
+  assert.equal(out.resizesFailed, 0);
+  assert.deepEqual(r.phases.map(shape), ['steady@3#0', 'resize 3→6#1', 'steady@6#1', 'resize 6→3#1', 'steady@3#1']);
+  const resizing = r.phases.filter((p) => p.kind === 'resizing');
+  assert.ok(resizing.every((p) => p.kind === 'resizing' && p.requestId !== null));
+  assert.equal(r.posts(), 2);
+  assert.deepEqual(
+    r.events.filter((e) => e.type.startsWith('resize-')).map((e) => `${e.type} ${e.from}→${e.to}`),
+    ['resize-submitted 3→6', 'resize-completed 3→6', 'resize-submitted 6→3', 'resize-completed 6→3'],
+  );
+  assert.ok(r.lines.some((l) => /Resize complete & healthy \(3→6 in \d+\.\ds\)/.test(l)));
+  assert.ok(r.lines.some((l) => /Stable 0\.2\/0\.2s at 6 nodes/.test(l)));
+  assert.ok(r.lines.some((l) => /node 4 +10\.0\.0\.4 +QUEUED\/JOINING/.test(l)), 'cluster map shows a queued node');
+  assert.ok(r.lines.some((l) => /Resize 3→6 .*\d+% Adding node/.test(l)), 'progress is shown');
+  assert.ok(r.events.some((e) => e.type === 'nodes-changed'));
+});
+
+test('refuses to submit while another request is in progress', { timeout: 10_000 }, async () => {
+  let foreign = '';
+  const r = await rig({ before: (s) => (foreign = s.startForeignRequest('IN_PROGRESS')), maxCycles: 0 });
+  await until(() => r.phases.some((p) => p.kind === 'waiting'));
+  await new Promise((res) => setTimeout(res, 300));
+  assert.equal(r.posts(), 0);
+  const waiting = r.phases[0];
+  assert.ok(waiting?.kind === 'waiting' && /another request/.test(waiting.reason));
+  r.server.setRequestStatus(foreign, 'COMPLETED');
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.deepEqual(r.phases.map(shape), ['waiting', 'steady@3#0']);
+});
+
+test('waits while the cluster is locked, then resizes once free', { timeout: 10_000 }, async () => {
+  const r = await rig({ before: (s) => s.setLocked(true) });
+  await until(() => r.phases.some((p) => p.kind === 'waiting' && p.reason === 'cluster locked'));
+  await new Promise((res) => setTimeout(res, 200));
+  assert.equal(r.posts(), 0);
+  r.server.setLocked(false);
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(r.posts(), 2);
+  assert.equal(shape(r.phases[1]!), 'steady@3#0');
+});
+
+test('a FAILED request is reported, then the flip is retried', { timeout: 10_000 }, async () => {
+  const r = await rig({ before: (s) => s.failNextResize('simulated capacity error') });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(out.resizesFailed, 1);
+  assert.equal(out.resizesCompleted, 2);
+  const failed = r.events.find((e) => e.type === 'resize-failed');
+  assert.match(failed?.message ?? '', /ended FAILED: simulated capacity error/);
+  assert.equal(r.posts(), 3);
+  assert.deepEqual(r.phases.map(shape).slice(0, 3), ['steady@3#0', 'resize 3→6#1', 'steady@3#0']);
+});
+
+test('429 and 503 on GETs are retried and counted', { timeout: 10_000 }, async () => {
+  const r = await rig({
+    before: (s) => {
+      s.faults.push({ match: { method: 'GET', pathRegex: /\/nodes/ }, times: 2, kind: 'http', status: 429 });
+      s.faults.push({ match: { method: 'GET', pathRegex: /\/request\/\d+/ }, times: 2, kind: 'http', status: 503 });
+    },
+  });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(out.apiErrors['http-429'], 2);
+  assert.equal(out.apiErrors['http-503'], 2);
+  assert.equal(r.posts(), 2);
+});
+
+test('a 200 whose envelope carries an error is an error', { timeout: 10_000 }, async () => {
+  const r = await rig({
+    before: (s) => s.faults.push({ match: { method: 'GET', pathRegex: /\/cluster\/42\?/ }, times: 1, kind: 'envelope-error', code: '041190', message: 'error getting cluster' }),
+  });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(out.apiErrors['041190'], 1);
+});
+
+test('a malformed body is counted and polling goes on', { timeout: 10_000 }, async () => {
+  const r = await rig({ before: (s) => s.faults.push({ match: { method: 'GET', pathRegex: /\/nodes/ }, times: 1, kind: 'malformed' }) });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(out.apiErrors['malformed'], 1);
+  assert.ok(r.events.some((e) => e.type === 'api-error' && e.code === 'malformed'));
+});
+
+test('an auth error stops the scaler with a clear message and no token', { timeout: 10_000 }, async () => {
+  const wrong = 'wrong-token-should-never-print-77';
+  const r = await rig({ token: wrong });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'fatal');
+  assert.match(out.reason ?? '', /020001.*SCY_CLOUD_TOKEN/);
+  assert.equal(r.posts(), 0);
+  const everything = JSON.stringify([out, r.events, r.lines]);
+  assert.ok(!everything.includes(wrong) && !everything.includes(TOKEN));
+  assert.ok(r.lines.some((l) => /Scaler stopped: .*020001/.test(l)));
+});
+
+test('a POST that times out but created its request is adopted, not re-posted', { timeout: 15_000 }, async () => {
+  const r = await rig({
+    joinMs: 600,
+    timeoutMs: 300,
+    before: (s) => s.faults.push({ match: { method: 'POST' }, times: 1, kind: 'delay', ms: 1000 }),
+  });
+  await until(() => r.events.some((e) => e.type === 'resize-completed'), 10_000);
+  r.stop.abort();
+  const out = await finish(r);
+  assert.equal(out.stopped, 'aborted');
+  assert.equal(r.posts(), 1);
+  assert.equal(out.apiErrors['timeout'], 1);
+  const adopted = r.events.find((e) => e.type === 'resize-adopted');
+  assert.ok(adopted?.requestId);
+  assert.equal(r.events.find((e) => e.type === 'resize-completed')?.requestId, adopted.requestId);
+  assert.ok(!r.events.some((e) => e.type === 'resize-submitted'));
+});
+
+test('dry-run logs the resize it would POST and posts nothing', { timeout: 10_000 }, async () => {
+  const r = await rig({ dryRun: true });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'dry-run');
+  assert.equal(r.posts(), 0);
+  assert.ok(r.lines.some((l) => l.includes('dry-run: would POST resize dcId=1 wantedSize=6 instanceTypeId=62')));
+  assert.equal(r.phases.at(-1)?.kind, 'steady');
+});
+
+test('bounds that are not multiples of the RF stop the scaler before any POST', { timeout: 10_000 }, async () => {
+  const r = await rig({ minNodes: 3, maxNodes: 5 });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'fatal');
+  assert.match(out.reason ?? '', /configuration error: .*multiples of the cluster's replication factor 3/);
+  assert.equal(r.posts(), 0);
+});
+
+test('abort while steady resolves promptly and submits nothing', { timeout: 10_000 }, async () => {
+  const r = await rig({ stableSecs: 30 });
+  await until(() => r.phases.some((p) => p.kind === 'steady'));
+  const t0 = Date.now();
+  r.stop.abort();
+  const out = await finish(r);
+  assert.equal(out.stopped, 'aborted');
+  assert.ok(Date.now() - t0 < 500);
+  assert.equal(r.posts(), 0);
+});
