@@ -102,3 +102,13 @@ const ANSI_PATTERN = /\u001b\[[0-9;]*m/g;
 export function visibleWidth(text: string): number {
   return [...text.replace(ANSI_PATTERN, '')].length;
 }
+
+/** "2025-01-15 14:00:00 → 14:05:00 UTC"; the end date is repeated only when the run crosses midnight. */
+export function fmtTimeRange(startIso: string, endIso: string): string {
+  const start = new Date(startIso);
+  const end = new Date(endIso);
+  if (!finite(start.getTime()) || !finite(end.getTime())) return `${startIso} → ${endIso}`;
+  const [startDay, startTime] = start.toISOString().slice(0, 19).split('T') as [string, string];
+  const [endDay, endTime] = end.toISOString().slice(0, 19).split('T') as [string, string];
+  return `${startDay} ${startTime} → ${endDay === startDay ? '' : `${endDay} `}${endTime} UTC`;
+}

@@ -18,6 +18,7 @@ import {
   fmtDuration,
   fmtMs,
   fmtRate,
+  fmtTimeRange,
   relativeChange,
   totalErrors,
   type Tone,
@@ -32,6 +33,8 @@ export interface Cell {
 }
 
 export interface TableModel {
+  /** Stable name, used as the HTML table's id. */
+  id: string;
   title: string;
   note?: string;
   columns: Column[];
@@ -74,6 +77,7 @@ function phaseCell(p: PhaseReport): Cell {
 
 function throughputTable(phases: PhaseReport[]): TableModel {
   return {
+    id: 'phases',
     title: 'Throughput and data per phase',
     columns: [
       { header: 'phase', align: 'left' },
@@ -106,6 +110,7 @@ function errorsTable(phases: PhaseReport[]): TableModel | null {
   const readClasses = seen((p) => p.reads.errors);
   if (writeClasses.length + readClasses.length === 0) return null;
   return {
+    id: 'errors',
     title: 'Errors per phase by class',
     note: 'write errors were retried; rows of batches that failed for good are counted as failed rows above',
     columns: [
@@ -123,6 +128,7 @@ function errorsTable(phases: PhaseReport[]): TableModel | null {
 
 function latencyTable(phases: PhaseReport[]): TableModel {
   return {
+    id: 'latency',
     title: 'Latency per phase',
     note: 'read response time counts from the intended start (so it includes stalls); service time from the actual send',
     columns: [
@@ -160,6 +166,7 @@ function changeCell(value: number, baseline: number | undefined, worseWhen: 'up'
 function byKeyTable(summary: RunSummary): TableModel {
   const baseline = summary.phases.find((p) => p.phase.kind === 'steady');
   return {
+    id: 'by-kind',
     title: 'Per phase kind, all cycles merged',
     note: baseline
       ? `change is against the baseline: the first steady phase (${baseline.label})`
@@ -198,6 +205,7 @@ function byKeyTable(summary: RunSummary): TableModel {
 function resizesTable(summary: RunSummary): TableModel {
   const outcomeTone = { completed: 'green', failed: 'red', unfinished: 'yellow' } as const;
   return {
+    id: 'resizes',
     title: 'Resizes',
     columns: [
       { header: 'cycle' },
@@ -222,6 +230,7 @@ function lossesTable(summary: RunSummary): TableModel {
   const shown = summary.losses.slice(0, MAX_LOSSES_LISTED);
   const more = summary.losses.length - shown.length;
   return {
+    id: 'losses',
     title: 'Lost or corrupt rows',
     ...(more > 0 ? { note: `first ${shown.length} of ${fmtCount(summary.losses.length)}; all are in summary.json` } : {}),
     columns: [
@@ -262,7 +271,7 @@ export function buildSummaryModel(summary: RunSummary): SummaryModel {
     passed,
     exitCode: summary.exitCode,
     headline: [
-      { label: 'run', value: c(`${summary.startedAt} → ${summary.endedAt} (${fmtDuration(o.durationMs)})`) },
+      { label: 'run', value: c(`${fmtTimeRange(summary.startedAt, summary.endedAt)} (${fmtDuration(o.durationMs)})`) },
       { label: 'rows written', value: c(`${fmtCount(o.writes.rows)} (${fmtRate(o.writes.rowsPerSec)}/s)`) },
       {
         label: 'reads',

@@ -1,0 +1,31 @@
+// One line per report interval: enough to watch a run live, short enough to scan while the cluster resizes.
+
+import type { IntervalReport } from '../metrics/types.js';
+import { phaseLabel } from '../phase.js';
+import { fmtCount, fmtErrorCounts, fmtMs, fmtRate, paint } from './format.js';
+
+export function renderStatusLine(iv: IntervalReport, scalerState: string, opts: { color: boolean }): string {
+  const { color } = opts;
+  const w = iv.writes;
+  const r = iv.reads;
+  const parts = [
+    paint(phaseLabel(iv.phase), iv.phase.kind === 'resizing' ? 'yellow' : 'cyan', color),
+    `writes ${fmtRate(w.rowsPerSec)} rows/s in-flight ${iv.inflight}/${iv.inflightLimit} ` +
+      `p50 ${fmtMs(w.rowLatency.p50)} p99 ${fmtMs(w.rowLatency.p99)}`,
+    `reads ${fmtRate(r.readsPerSec)}/${fmtRate(r.targetPerSec)}/s ` +
+      `p50 ${fmtMs(r.responseLatency.p50)} p99 ${fmtMs(r.responseLatency.p99)}`,
+  ];
+  const writeErrors = fmtErrorCounts(w.retriedErrors);
+  if (writeErrors) parts.push(paint(`write errors ${writeErrors}`, 'yellow', color));
+  if (w.failedRows > 0) parts.push(paint(`failed rows ${fmtCount(w.failedRows)}`, 'red', color));
+  const readErrors = fmtErrorCounts(r.errors);
+  if (readErrors) parts.push(paint(`read errors ${readErrors}`, 'yellow', color));
+  const lost = [
+    r.missing > 0 ? `missing ${fmtCount(r.missing)}` : '',
+    r.corrupt > 0 ? `corrupt ${fmtCount(r.corrupt)}` : '',
+  ].filter(Boolean);
+  if (lost.length > 0) parts.push(paint(lost.join(' '), 'red', color));
+  parts.push(`loader cpu ${Math.round(iv.loader.cpuPercent)}% loop p99 ${fmtMs(iv.loader.eventLoopDelayP99Ms)}`);
+  parts.push(`scaler ${scalerState}`);
+  return parts.join(paint(' · ', 'dim', color));
+}
