@@ -28,12 +28,13 @@ export interface ConfigSources {
   env: Record<string, string | undefined>;
   /** Flag values by setting key, as typed on the command line. */
   flags: Partial<Record<SettingKey, string>>;
-  /** An explicit --env-file; otherwise `.env` in `cwd` is read when present. */
-  envFile?: string;
+  /** An explicit --env-file; otherwise `.env` in `cwd` is read when present; null reads no file. */
+  envFile?: string | null;
   cwd: string;
 }
 
 function readEnvFile(sources: ConfigSources): Record<string, string> {
+  if (sources.envFile === null) return {};
   if (sources.envFile !== undefined) {
     const path = resolve(sources.cwd, sources.envFile);
     if (!existsSync(path)) throw new ConfigError(`--env-file ${sources.envFile}: no such file`);

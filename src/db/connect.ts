@@ -19,7 +19,7 @@ export function clientOptions(config: Config): cassandra.ClientOptions {
     // The wire format is uncompressed: cassandra-driver has no lz4/snappy support.
     socketOptions: { readTimeout: Math.round(config.requestTimeoutSecs * 1000), connectTimeout: 10_000 },
     queryOptions: {
-      consistency: types.consistencies[toDriverName(config.consistency)],
+      consistency: consistencyCode(config.consistency),
       prepare: true,
       isIdempotent: true,
     },
@@ -35,7 +35,8 @@ export function clientOptions(config: Config): cassandra.ClientOptions {
   };
 }
 
-function toDriverName(level: Config['consistency']): keyof typeof types.consistencies {
+/** The driver's numeric code for a consistency level name such as LOCAL_QUORUM. */
+export function consistencyCode(level: Config['consistency']): number {
   const map: Record<Config['consistency'], keyof typeof types.consistencies> = {
     ANY: 'any',
     ONE: 'one',
@@ -47,7 +48,7 @@ function toDriverName(level: Config['consistency']): keyof typeof types.consiste
     EACH_QUORUM: 'eachQuorum',
     LOCAL_ONE: 'localOne',
   };
-  return map[level];
+  return types.consistencies[map[level]];
 }
 
 class NoRetryPolicy extends policies.retry.RetryPolicy {

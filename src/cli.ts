@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { realClock } from './clock.js';
+import { ConfigError, loadConfig, type Config, type ConfigSources } from './config/load.js';
+import { GROUPS, keysOfGroup, optionDescription } from './config/help.js';
+import { redact } from './config/secret.js';
+import { SETTINGS, type SettingKey } from './config/settings.js';
+import { runDemo, DEMO_DEFAULTS } from './demo.js';
+import { createLogger } from './log.js';
+import { EXIT } from './metrics/thresholds.js';
+import { runTool } from './run.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const EPILOGUE = `
+Settings come from flags, then SCY_* environment variables, then a .env file in the working directory
+(or --env-file); flags win. Every flag above names its variable.
+
+CQL frames are sent uncompressed: cassandra-driver (Node.js) has no lz4 or snappy protocol compression,
+unlike the Python tool this replaces.
+
+Exit codes: 0 all thresholds passed · 2 bad setting · 3 a threshold failed · 4 acknowledged rows lost or
+corrupt · 5 could not connect or create the schema, or the local cluster could not start · 1 internal error ·
+130 stopped by a second Ctrl+C.`;
+
+function addSettingOptions(cmd: Command): Command {
+  for (const group of GROUPS) {
+    for (const key of keysOfGroup(group)) {
+      const s = SETTINGS[key];
+      const isBool = s.arg === '0|1';
+      const opt = new Option(`--${s.flag} ${isBool ? '[0|1]' : `<${s.arg ?? 'value'}>`}`, optionDescription(key)).helpGroup(`${group} settings:`);
+      cmd.addOption(opt);
+    }
+  }
+  return cmd.option('--env-file <path>', 'Read settings from this file instead of ./.env');
+}
+
+/** Flag values as raw strings keyed by setting, so flags are parsed by the same code as variables. */
+function flagValues(opts: Record<string, unknown>, cmd: Command): ConfigSources['flags'] {
+  const out: ConfigSources['flags'] = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const opt = cmd.options.find((o) => o.long === `--${SETTINGS[key].flag}`);
+    const v = opt ? opts[opt.attributeName()] : undefined;
+    if (v === undefined) continue;
+    out[key] = v === true ? '1' : String(v);
+  }
+  return out;
+}
+
+function handleSignals(log: ReturnType<typeof createLogger>): AbortSignal {
+  const stop = new AbortController();
+  const onSignal = (name: string): void => {
+    if (stop.signal.aborted) {
+      log.warn(`${name} again: exiting now without draining`);
+      process.exit(EXIT.interrupted);
+    }
+    log.info(`${name}: stopping… (press Ctrl+C again to exit at once)`);
+    stop.abort();
+  };
+  process.on('SIGINT', () => onSignal('Ctrl+C'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  return stop.signal;
+}
+
+function die(message: string, code: number): never {
+  process.stderr.write(`scylla-resize-test: ${redact(message)}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const log = createLogger();
+  const program = new Command('scylla-resize-test')
+    .description('Load a ScyllaDB Cloud cluster with writes and reads while resizing it between SCY_MIN_NODES and SCY_MAX_NODES, and report per resize phase what happened to throughput, latency, errors and acknowledged rows.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .addHelpText('after', EPILOGUE);
+  addSettingOptions(program);
+
+  let chosen: { kind: 'run' | 'demo'; config: Config } | null = null;
+  program.action((opts: Record<string, unknown>, cmd: Command) => {
+    chosen = {
+      kind: 'run',
+      config: loadConfig({ env: process.env, flags: flagValues(opts, cmd), ...(opts.envFile ? { envFile: String(opts.envFile) } : {}), cwd: process.cwd() }),
+    };
+  });
+  const demo = new Command('demo')
+    .description('Start a small local Cassandra cluster and a local Cloud API, run the tool against them while the\ncluster grows and shrinks, print the summary and clean up. Needs Java 17 and Maven; no account.\nYour SCY_* environment and .env are ignored here; flags still apply.')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .option('--nodes-heap-mb <mb>', 'Heap of each local Cassandra node', '512');
+  addSettingOptions(demo);
+  demo.action((opts: Record<string, unknown>, cmd: Command) => {
+    chosen = {
+      kind: 'demo',
+      config: loadConfig({ env: DEMO_DEFAULTS, flags: flagValues(opts, cmd), envFile: null, cwd: process.cwd() }),
+    };
+  });
+  program.addCommand(demo);
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      die(err.message.replace(/^error: /, ''), EXIT.badInput);
+    }
+    if (err instanceof ConfigError) die(err.message, EXIT.badInput);
+    throw err;
+  }
+  const picked = chosen as { kind: 'run' | 'demo'; config: Config } | null;
+  if (!picked) return EXIT.ok;
+  const stopSignal = handleSignals(log);
+  const deps = { clock: realClock, log, print: (t: string) => process.stdout.write(t + '\n'), color, stopSignal, version: VERSION };
+  if (picked.kind === 'demo') {
+    const heap = Number(program.commands[0]?.opts().nodesHeapMb ?? 512);
+    return runDemo(picked.config, deps, { heapMb: heap });
+  }
+  return (await runTool(picked.config, deps)).exitCode;
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (err: unknown) => die(`internal error: ${err instanceof Error ? err.message : String(err)}`, EXIT.internal),
+);

@@ -1,0 +1,34 @@
+import { SETTINGS, type Group, type SettingKey } from './settings.js';
+
+// Text generated from the settings table: the --help epilogue pieces and .env.example, so neither can drift.
+
+export function optionDescription(key: SettingKey): string {
+  const s = SETTINGS[key];
+  const def = 'default' in s && s.default !== undefined ? `default ${s.default === '' ? '(empty)' : s.default}` : 'no default';
+  return `${s.doc} [${s.env}; ${def}]`;
+}
+
+export const GROUPS: Group[] = ['CQL', 'Schema', 'Cloud API', 'Resize', 'Load', 'Run', 'Thresholds'];
+
+export function keysOfGroup(group: Group): SettingKey[] {
+  return (Object.keys(SETTINGS) as SettingKey[]).filter((k) => SETTINGS[k].group === group);
+}
+
+/** The whole .env.example: every setting, commented, with its default. */
+export function renderEnvExample(): string {
+  const lines = [
+    '# scylla-resize-test settings. Load with:  set -a; source .env; set +a',
+    '# (or keep this file as .env in the working directory; real environment variables win over it,',
+    '#  and command-line flags win over both). Generated from src/config/settings.ts.',
+  ];
+  for (const group of GROUPS) {
+    lines.push('', `# --- ${group} ---`);
+    for (const key of keysOfGroup(group)) {
+      const s = SETTINGS[key];
+      lines.push(`# ${s.doc} (flag --${s.flag})`);
+      const value = 'default' in s && s.default !== undefined ? s.default : '';
+      lines.push(`# ${s.env}=${JSON.stringify(value)}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}

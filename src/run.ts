@@ -1,0 +1,318 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import cassandra from 'cassandra-driver';
+import type { Clock } from './clock.js';
+import type { Config } from './config/load.js';
+import { SETTINGS, type SettingKey } from './config/settings.js';
+import { connect, consistencyCode } from './db/connect.js';
+import { describeError } from './db/errors.js';
+import { ensureSchema, insertCql, selectCql } from './db/schema.js';
+import { IdLedger } from './load/idLedger.js';
+import { AimdLimiter } from './load/limiter.js';
+import { Pacer } from './load/pacer.js';
+import { Readers } from './load/readers.js';
+import { newRunIdentity } from './load/rowContent.js';
+import { verifyAcknowledged } from './load/verifier.js';
+import { Writers } from './load/writers.js';
+import type { Logger } from './log.js';
+import { LoaderProbe } from './metrics/loaderProbe.js';
+import { Recorder } from './metrics/recorder.js';
+import { ResizeLog } from './metrics/resizeLog.js';
+import { EXIT, evaluateThresholds, exitCodeFor } from './metrics/thresholds.js';
+import type { RunSummary, VerificationReport } from './metrics/types.js';
+import type { Phase } from './phase.js';
+import { NdjsonWriter } from './report/ndjson.js';
+import { renderStatusLine } from './report/statusLine.js';
+import { renderSummaryTable } from './report/summaryTable.js';
+import { writeRunReports } from './report/writeReports.js';
+import { CloudApi } from './scaler/cloudApi.js';
+import { Scaler, type ScalerOutcome } from './scaler/scaler.js';
+
+export interface RunDeps {
+  clock: Clock;
+  log: Logger;
+  /** Where the status lines and summary table go. */
+  print: (text: string) => void;
+  color: boolean;
+  /** Aborts when the user asks to stop (first Ctrl+C / SIGTERM). */
+  stopSignal: AbortSignal;
+  version: string;
+}
+
+export interface RunResult {
+  exitCode: number;
+  summary: RunSummary | null;
+  runDir: string | null;
+}
+
+// Whatever the drain could not settle is neither acknowledged nor failed: say so instead of guessing.
+function unsettledWarning(rowsInFlight: number): string | null {
+  return rowsInFlight > 0 ? `${rowsInFlight} batches were still in flight when the drain ended; their rows are not counted as acknowledged` : null;
+}
+
+/** The settings as they appear in reports: secrets masked, Cloud settings shown only when given. */
+function reportedSettings(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const v = (config as unknown as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    out[SETTINGS[key].env] = SETTINGS[key].secret ? '***' : v;
+  }
+  if (config.password) out.SCY_PASSWORD = '***';
+  if (config.cloud) out.SCY_CLOUD_TOKEN = '***';
+  return out;
+}
+
+export async function runTool(config: Config, deps: RunDeps): Promise<RunResult> {
+  const { clock, log, print } = deps;
+  const startedAt = new Date(clock.now());
+  const runDir = join(config.outDir, startedAt.toISOString().replace(/[:.]/g, '-'));
+  mkdirSync(runDir, { recursive: true });
+
+  let client: cassandra.Client;
+  try {
+    client = await connect(config);
+  } catch (err) {
+    log.error(`cannot connect to ${config.contactPoints?.join(',')}:${config.port} (DC ${config.localDc}): ${describeError(err)}`);
+    return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
+  }
+  const target = { keyspace: config.keyspace, table: config.table, localDc: config.localDc, rf: config.rf };
+  try {
+    const made = await ensureSchema(client, target);
+    log.info(
+      `schema: keyspace ${config.keyspace} ${made.createdKeyspace ? `created (NetworkTopologyStrategy, ${config.localDc}: ${config.rf})` : 'exists'}, ` +
+        `table ${config.table} ${made.createdTable ? 'created' : 'exists'}`,
+    );
+  } catch (err) {
+    log.error(`cannot create or check ${config.keyspace}.${config.table}: ${describeError(err)}`);
+    await client.shutdown();
+    return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
+  }
+
+  const consistency = consistencyCode(config.consistency);
+  const run = newRunIdentity(startedAt.getTime());
+  const ledger = new IdLedger(config.idPoolSize);
+  const limiter = new AimdLimiter(config.batchInflight);
+  const readsOn = config.readWorkers > 0 && config.readRps > 0;
+  const pacer = new Pacer(clock, Math.max(config.readRps, 1e-9));
+  const probe = new LoaderProbe();
+  let readers: Readers | null = null;
+  const initialPhase: Phase = config.cloud ? { kind: 'waiting', cycle: 0, nodes: null, reason: 'first look at the cluster' } : { kind: 'load-only' };
+  const recorder = new Recorder(
+    clock,
+    {
+      readTarget: () => (readers?.started ? config.readRps : 0),
+      readsDue: () => (readers?.started ? pacer.dueBy(clock.monotonic()) : 0),
+      inflight: () => ({ inflight: limiter.inflight, limit: limiter.limit }),
+      loader: () => probe.sample(),
+    },
+    initialPhase,
+  );
+  const stop = new AbortController();
+  let stopReason = 'stopped';
+  const requestStop = (why: string): void => {
+    if (stop.signal.aborted) return;
+    stopReason = why;
+    stop.abort();
+  };
+  deps.stopSignal.addEventListener('abort', () => requestStop('interrupted'), { once: true });
+
+  const timeline = new NdjsonWriter(join(runDir, 'timeline.ndjson'));
+  recorder.addOutput({
+    interval: (iv) => timeline.write({ type: 'interval', at: iv.endMs, ...iv }),
+    phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
+    event: (e) => timeline.write(e),
+  });
+  if (config.abortOnFail) {
+    recorder.addOutput({
+      phaseEnded: (p) => {
+        const failed = evaluateThresholds(config, { phases: [p], resizes: [], lostRows: 0, minPhaseMs: config.reportSecs * 1000, nowMs: clock.now() })
+          .filter((r) => !r.passed && r.name !== 'lost or corrupt rows');
+        if (failed.length > 0) requestStop(`threshold failed in ${p.label}: ${failed.map((r) => `${r.name} ${r.actual} (limit ${r.limit})`).join('; ')}`);
+        if (recorder.lossesTotal.missing + recorder.lossesTotal.corrupt > config.maxLostRows) requestStop('acknowledged rows were lost');
+      },
+    });
+  }
+  const resizes = new ResizeLog(() => ('cycle' in recorder.phase ? recorder.phase.cycle : 0));
+
+  for (const name of ['hostAdd', 'hostRemove', 'hostUp', 'hostDown'] as const) {
+    client.on(name, (host: cassandra.Host) => {
+      recorder.event({ type: `cql-${name}`, address: host.address, dc: host.datacenter });
+      log.info(`driver: ${name} ${host.address}`);
+    });
+  }
+
+  const writers = new Writers({
+    client,
+    insertCql: insertCql(target),
+    consistency,
+    workers: config.writeWorkers,
+    batchMin: config.batchMin,
+    batchMax: config.batchMax,
+    biasHigh: config.batchBiasHigh,
+    batchesPerCycle: config.batchesPerCycle,
+    maxAttempts: 6,
+    run,
+    ledger,
+    limiter,
+    recorder,
+    clock,
+    log: log.child('write'),
+  });
+  if (readsOn) {
+    readers = new Readers({
+      client,
+      selectCql: selectCql(target),
+      consistency,
+      workers: config.readWorkers,
+      maxInflightPerWorker: 512,
+      recheckDelaysMs: [500, 2000, 5000],
+      run,
+      ledger,
+      pacer,
+      recorder,
+      clock,
+      log: log.child('read'),
+    });
+  }
+
+  writers.start();
+  readers?.start();
+  log.info(
+    `load: ${config.writeWorkers} writers (batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
+      (readsOn ? `${config.readWorkers} readers at ${config.readRps} reads/s, ` : 'no reads, ') +
+      `consistency ${config.consistency}; uncompressed CQL frames (cassandra-driver has no protocol compression)`,
+  );
+
+  let scalerDone: Promise<ScalerOutcome | null> = Promise.resolve(null);
+  const scalerStop = new AbortController();
+  if (config.cloud) {
+    const api = new CloudApi({
+      baseUrl: config.cloud.apiBase,
+      token: config.cloud.token,
+      accountId: config.cloud.accountId,
+      clusterId: config.cloud.clusterId,
+      clock,
+    });
+    const scaler = new Scaler({
+      api,
+      clock,
+      log: log.child('scaler'),
+      minNodes: config.minNodes,
+      maxNodes: config.maxNodes,
+      pollSecs: config.pollSecs,
+      stableSecs: config.stableSecs,
+      dryRun: config.dryRun,
+      ...(config.cycles !== undefined ? { maxCycles: config.cycles } : {}),
+      ...(config.cloud.dcId !== undefined ? { dc: config.cloud.dcId } : {}),
+      onPhase: (p) => recorder.setPhase(p),
+      onEvent: (e) => {
+        recorder.event({ ...e });
+        resizes.onEvent(e);
+      },
+    });
+    scalerDone = scaler.run(scalerStop.signal).then((outcome) => {
+      if (outcome.stopped === 'cycles-done') requestStop(`${outcome.cyclesCompleted} resize cycles completed`);
+      else if (outcome.stopped === 'fatal') log.error(`scaler stopped: ${outcome.reason ?? 'fatal Cloud API error'}; load goes on`);
+      return outcome;
+    });
+  } else {
+    log.info('no Cloud API settings (SCY_CLOUD_TOKEN, SCY_ACCOUNT_ID, SCY_CLUSTER_ID): running load only, no resizes');
+  }
+
+  const reportTimer = setInterval(() => {
+    const iv = recorder.tick();
+    print(renderStatusLine(iv, phaseText(recorder.phase), { color: deps.color }));
+  }, config.reportSecs * 1000);
+  const durationTimer =
+    config.durationSecs !== undefined ? setTimeout(() => requestStop(`duration ${config.durationSecs}s reached`), config.durationSecs * 1000) : null;
+
+  await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+  clearInterval(reportTimer);
+  if (durationTimer) clearTimeout(durationTimer);
+  log.info(`stopping (${stopReason}): no new requests, no new resize; draining in-flight work (up to ${config.drainSecs}s)`);
+  scalerStop.abort();
+  writers.stop();
+  readers?.stop();
+  const drainMs = config.drainSecs * 1000;
+  const [leftWrites, leftReads, scalerOutcome] = await Promise.all([
+    writers.drain(drainMs),
+    readers?.drain(drainMs) ?? Promise.resolve(0),
+    scalerDone,
+  ]);
+  recorder.finish();
+  const warnings: string[] = [];
+  const unsettled = unsettledWarning(leftWrites);
+  if (unsettled) warnings.push(unsettled);
+  if (leftReads > 0) warnings.push(`${leftReads} reads were still in flight when the drain ended`);
+  if (scalerOutcome?.stopped === 'fatal') warnings.push(`scaler stopped early: ${scalerOutcome.reason ?? ''}`);
+
+  let verification: VerificationReport | null = null;
+  if (config.verifySample > 0 && ledger.acknowledgedRows > 0) {
+    verification = await verifyAcknowledged({
+      client,
+      selectCql: selectCql(target),
+      consistency,
+      run,
+      ledger,
+      recorder,
+      clock,
+      log: log.child('verify'),
+      limit: config.verifySample,
+      concurrency: 64,
+      recheckMs: 2000,
+    });
+  }
+  await client.shutdown();
+  probe.stop();
+
+  const phases = recorder.phaseReports();
+  const lostRows = recorder.lossesTotal.missing + recorder.lossesTotal.corrupt;
+  const thresholds = evaluateThresholds(config, {
+    phases,
+    resizes: resizes.records,
+    lostRows,
+    minPhaseMs: config.reportSecs * 1000,
+    nowMs: clock.now(),
+  });
+  warnings.push(...loaderWarnings(recorder.overall()));
+  const exitCode = exitCodeFor(thresholds, lostRows);
+  const summary: RunSummary = {
+    tool: { name: 'scylla-resize-test', version: deps.version },
+    startedAt: startedAt.toISOString(),
+    endedAt: new Date(clock.now()).toISOString(),
+    settings: reportedSettings(config),
+    overall: recorder.overall(),
+    phases,
+    byPhaseKey: recorder.byPhaseKey(),
+    resizes: resizes.records,
+    losses: recorder.losses,
+    verification,
+    thresholds,
+    warnings,
+    exitCode,
+  };
+  await timeline.close();
+  const files = await writeRunReports(runDir, { summary, intervals: recorder.intervals, events: recorder.events });
+  print(renderSummaryTable(summary, { color: deps.color }));
+  log.info(`reports: ${files.summaryJson}, ${files.html}, ${join(runDir, 'timeline.ndjson')}`);
+  return { exitCode, summary, runDir };
+}
+
+function phaseText(p: Phase): string {
+  return p.kind === 'load-only' ? 'no scaler' : p.kind === 'waiting' ? `waiting: ${p.reason}` : p.kind === 'steady' ? `steady at ${p.nodes}` : `resizing ${p.from}→${p.to}`;
+}
+
+function loaderWarnings(overall: RunSummary['overall']): string[] {
+  const out: string[] = [];
+  if (overall.loader.eventLoopDelayP99Ms > 50) {
+    out.push(`the loader's event loop lagged (p99 ${overall.loader.eventLoopDelayP99Ms.toFixed(0)} ms): the client may have limited throughput and inflated latency`);
+  }
+  if (overall.loader.cpuPercent > 90) {
+    out.push(`the loader used ${overall.loader.cpuPercent.toFixed(0)}% of a core on average: the client, not the cluster, may be the limit`);
+  }
+  if (overall.reads.scheduled > 0 && overall.reads.completed < overall.reads.scheduled * 0.99) {
+    out.push(`reads fell behind their schedule: ${overall.reads.completed} done of ${overall.reads.scheduled} due`);
+  }
+  return out;
+}
