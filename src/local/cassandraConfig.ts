@@ -105,7 +105,7 @@ export function logbackXml(node: NodeLayout): string {
 }
 
 export async function writeNodeConfig(node: NodeLayout, opts: YamlOptions): Promise<void> {
-  await mkdir(node.confDir, { recursive: true });
+  await mkdir(join(node.confDir, 'triggers'), { recursive: true });
   await mkdir(node.dataDir, { recursive: true });
   await mkdir(node.logDir, { recursive: true });
   await writeFile(join(node.confDir, 'cassandra.yaml'), cassandraYaml(node, opts));
@@ -163,6 +163,8 @@ export function nodeJvmArgs(node: NodeLayout, opts: JvmOptions): string[] {
     '-XX:+ResizeTLAB',
     // No hsperfdata mmap file in /tmp per JVM (and no pauses writing it), as Cassandra's own options choose.
     '-XX:+PerfDisableSharedMem',
+    // A node that ran out of heap is broken; dying makes that visible instead of limping on.
+    '-XX:+ExitOnOutOfMemoryError',
     '-ea',
     '-da:net.openhft...',
     '-Djdk.attach.allowAttachSelf=true',
@@ -178,6 +180,8 @@ export function nodeJvmArgs(node: NodeLayout, opts: JvmOptions): string[] {
     `-Dcassandra.logdir=${node.logDir}`,
     '-Dcassandra-foreground=yes',
     `-Dcassandra.jmx.local.port=${node.jmxPort}`,
+    // Cassandra warns every minute while its triggers directory is missing.
+    `-Dcassandra.triggers_dir=${join(node.confDir, 'triggers')}`,
     `-Dcassandra.available_processors=${cpus}`,
     // Test-friendly start-up, all names checked in 5.0's CassandraRelevantProperties: bootstrap and decommission
     // each sleep ring_delay (default 30 s) for gossip to spread, which loopback does in a few gossip rounds.
