@@ -238,3 +238,35 @@ test('abort while steady resolves promptly and submits nothing', { timeout: 10_0
   assert.ok(Date.now() - t0 < 500);
   assert.equal(r.posts(), 0);
 });
+
+test('health breaking during the window restarts the stability timer', { timeout: 10_000 }, async () => {
+  const r = await rig({ stableSecs: 0.6, maxCycles: 0 });
+  await until(() => r.lines.some((l) => l.includes('Stable ')));
+  r.server.setLocked(true);
+  await until(() => r.events.some((e) => e.type === 'stability-lost') && r.phases.some((p) => p.kind === 'waiting'));
+  r.server.setLocked(false);
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.deepEqual(r.phases.map(shape), ['steady@3#0', 'waiting', 'steady@3#0']);
+  assert.ok(r.lines.some((l) => l.includes('Stability lost; restarting timer.')));
+  assert.equal(r.posts(), 0);
+});
+
+test('a 503 on a POST that created nothing: no request to adopt, posted again only after stability', { timeout: 10_000 }, async () => {
+  const r = await rig({ before: (s) => s.faults.push({ match: { method: 'POST' }, times: 1, kind: 'http', status: 503 }) });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(out.apiErrors['http-503'], 1);
+  assert.equal(r.posts(), 3);
+  assert.ok(!r.events.some((e) => e.type === 'resize-adopted'));
+  assert.deepEqual(r.phases.map(shape).slice(0, 2), ['steady@3#0', 'resize 3→6#1']);
+});
+
+test('a fatal code on the POST (041008) ends the scaler with its meaning', { timeout: 10_000 }, async () => {
+  const r = await rig({ before: (s) => s.faults.push({ match: { method: 'POST' }, times: 1, kind: 'envelope-error', code: '041008', message: 'X Cloud cluster' }) });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'fatal');
+  assert.match(out.reason ?? '', /041008 \(this cluster type cannot be resized through the API \(X Cloud\)\)/);
+  assert.equal(r.events.at(-1)?.type, 'fatal');
+  assert.equal(r.posts(), 1);
+});
