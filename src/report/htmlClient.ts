@@ -79,6 +79,7 @@ export function drawReport(): void {
   }
 
   const AXIS_SIZE = 64;
+  const LABEL_SIZE = 30;
 
   function draw(spec: ChartSpec, host: HTMLElement): uPlot {
     const fmt = (v: number | null): string => (v === null ? '–' : `${+v.toPrecision(3)} ${spec.unit}`);
@@ -87,7 +88,7 @@ export function drawReport(): void {
       height: 240,
       tzDate: utc,
       // Charts without a right axis keep its width as padding, so all plots share one x position per time.
-      padding: [12, spec.rightUnit ? 0 : AXIS_SIZE, 0, 0],
+      padding: [12, spec.rightUnit ? 0 : AXIS_SIZE + LABEL_SIZE, 0, 0],
       cursor: { sync: { key: 'report' } },
       legend: { live: true },
       scales: {
@@ -97,8 +98,8 @@ export function drawReport(): void {
       },
       axes: [
         { space: 90, values: (_u, splits) => splits.map((s) => clock(s).replace(/:00$/, '')) },
-        { label: spec.unit, size: AXIS_SIZE },
-        ...(spec.rightUnit ? [{ scale: 'y2', side: 1, label: spec.rightUnit, size: AXIS_SIZE, grid: { show: false } }] : []),
+        { label: spec.unit, size: AXIS_SIZE, labelSize: LABEL_SIZE },
+        ...(spec.rightUnit ? [{ scale: 'y2', side: 1, label: spec.rightUnit, size: AXIS_SIZE, labelSize: LABEL_SIZE, grid: { show: false } }] : []),
       ],
       series: [
         { label: 'UTC', value: (_u: uPlot, v: number | null) => clock(v) },

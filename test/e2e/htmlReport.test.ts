@@ -78,6 +78,12 @@ test('every chart has a canvas and data points in every series', async () => {
   }
 });
 
+test('plots line up, so one moment sits at the same x on every chart', async () => {
+  const boxes = await page.$$eval('.u-over', (els) => els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.width]));
+  assert.equal(boxes.length, 4);
+  for (const box of boxes) assert.deepEqual(box, boxes[0]);
+});
+
 test('each chart shades every phase, resizing ones distinctly', async () => {
   const phases = run.summary.phases;
   const resizing = phases.filter((p) => p.phase.kind === 'resizing').length;

@@ -1,0 +1,143 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fmtChange, fmtCount, fmtDuration, fmtMs, fmtRate, visibleWidth } from '../../src/report/format.js';
+import { escapeHtml, jsonForScript, renderHtmlReport } from '../../src/report/html.js';
+import { NdjsonWriter, readNdjson } from '../../src/report/ndjson.js';
+import { renderStatusLine } from '../../src/report/statusLine.js';
+import { renderSummaryTable } from '../../src/report/summaryTable.js';
+import { writeRunReports } from '../../src/report/writeReports.js';
+import { buildSampleRun } from '../fixtures/sampleRun.js';
+
+const ANSI = /\u001b\[/;
+
+test('format helpers pick precision by magnitude', () => {
+  assert.equal(fmtMs(0.5), '0.50ms');
+  assert.equal(fmtMs(12.34), '12.3ms');
+  assert.equal(fmtMs(250.4), '250ms');
+  assert.equal(fmtMs(12_345), '12.3s');
+  assert.equal(fmtCount(1234567), '1,234,567');
+  assert.equal(fmtRate(7.25), '7.3');
+  assert.equal(fmtRate(12345.6), '12,346');
+  assert.equal(fmtDuration(412_000), '6m 52s');
+  assert.equal(fmtDuration(3_780_000), '1h 03m');
+  assert.equal(fmtDuration(null), '–');
+  assert.equal(fmtChange(80, 100), '−20.0%');
+  assert.equal(fmtChange(1, 0), '–');
+});
+
+test('summary table has a row for each phase in every per-phase table, with aligned columns', () => {
+  const { summary } = buildSampleRun();
+  const text = renderSummaryTable(summary, { color: false });
+  const lines = text.split('\n');
+  for (const title of ['Throughput and data per phase', 'Errors per phase by class', 'Latency per phase']) {
+    const start = lines.indexOf(title);
+    assert.ok(start >= 0, `section ${title}`);
+    const rule = lines.findIndex((l, i) => i > start && l.startsWith('──'));
+    const rows = lines.slice(rule + 1, rule + 1 + summary.phases.length);
+    summary.phases.forEach((p, i) => assert.ok(rows[i]!.startsWith(p.label.split(' (')[0]!), `${title}: ${p.label}`));
+    // Right-aligned numbers end in the same column on every row, so every row is as long as the rule.
+    const ruleWidth = visibleWidth(lines[rule]!);
+    for (const row of rows) assert.equal(visibleWidth(row), ruleWidth, `${title}: "${row}"`);
+  }
+  for (const key of summary.byPhaseKey.map((k) => k.key)) assert.match(text, new RegExp(`^${key} `, 'm'));
+  assert.match(text, /FAIL {2}write p99 during resize/);
+  assert.match(text, /verdict +FAIL \(exit code 3\)/);
+  assert.match(text, /OK: read back/);
+  for (const line of lines) assert.ok(visibleWidth(line) <= 120, `fits 120 columns: "${line}"`);
+});
+
+test('summary table uses ANSI colour only when asked', () => {
+  const { summary } = buildSampleRun();
+  assert.doesNotMatch(renderSummaryTable(summary, { color: false }), ANSI);
+  assert.match(renderSummaryTable(summary, { color: true }), ANSI);
+});
+
+test('baseline change is measured against the first steady phase', () => {
+  const { summary } = buildSampleRun();
+  const text = renderSummaryTable(summary, { color: false });
+  const base = summary.phases[0]!.writes.rowsPerSec;
+  const grow = summary.byPhaseKey.find((k) => k.key === 'resize 1→2')!;
+  const row = text.split('\n').find((l) => l.startsWith('resize 1→2 '))!;
+  assert.ok(row.includes(fmtChange(grow.writes.rowsPerSec, base)), row);
+});
+
+test('status line shows phase, rates, latencies, nonzero errors, loader and scaler state', () => {
+  const { intervals } = buildSampleRun();
+  const calm = intervals[0]!;
+  const line = renderStatusLine(calm, 'holding 30s', { color: false });
+  assert.match(line, /^cycle 1 · steady@1 · writes [\d,]+ rows\/s in-flight \d+\/64 p50 [\d.]+ms p99 [\d.]+ms/);
+  assert.match(line, /reads 500\/500\/s p50 [\d.]+ms p99 [\d.]+ms/);
+  assert.match(line, /loader cpu \d+% loop p99 [\d.]+ms · scaler holding 30s$/);
+  assert.doesNotMatch(line, /errors|missing|corrupt/);
+  assert.doesNotMatch(line, ANSI);
+
+  const stressed = intervals.find((iv) => iv.writes.retriedErrors.busy > 0 && iv.reads.errors.timeout > 0)!;
+  const bad = { ...stressed, reads: { ...stressed.reads, missing: 2, corrupt: 1 } };
+  const line2 = renderStatusLine(bad, 'polling', { color: true });
+  assert.match(line2, /request 4711/);
+  assert.match(line2, new RegExp(`write errors busy ${stressed.writes.retriedErrors.busy}`));
+  assert.doesNotMatch(line2, /unavailable|bootstrapping/);
+  assert.match(line2, /read errors timeout \d+/);
+  assert.match(line2, /missing 2 corrupt 1/);
+  assert.match(line2, ANSI);
+});
+
+test('NDJSON writer appends one object per line and reads back in order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ndjson-'));
+  try {
+    const path = join(dir, 'timeline.ndjson');
+    const w = new NdjsonWriter(path);
+    const records = Array.from({ length: 5000 }, (_, i) => ({ type: 'interval', at: i, text: `line\n${i} "q"` }));
+    for (const r of records) w.write(r);
+    await w.close();
+    assert.equal((await readFile(path, 'utf8')).split('\n').length, records.length + 1);
+    assert.deepEqual(await readNdjson(path), records);
+    // A second writer appends rather than truncating an earlier timeline.
+    const w2 = new NdjsonWriter(path);
+    w2.write({ type: 'run-end', at: 9 });
+    await w2.close();
+    assert.equal((await readNdjson(path)).length, records.length + 1);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('HTML report escapes labels and settings, and embedded JSON cannot close its script', () => {
+  const run = buildSampleRun();
+  const evil = '</script><img src=x onerror=alert(1)>&"\'';
+  run.summary.phases[0]!.label = evil;
+  run.summary.phases[0]!.key = evil;
+  run.summary.warnings.push(evil);
+  run.summary.settings['EVIL'] = evil;
+  const html = renderHtmlReport(run);
+  assert.ok(!html.includes('<img src=x'), 'raw markup from data must not appear');
+  assert.ok(html.includes(escapeHtml(evil)));
+  const dataBlock = /<script type="application\/json" id="data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+  assert.ok(!dataBlock.includes('<'));
+  assert.equal(JSON.parse(dataBlock).phases[0].label, evil);
+  assert.equal(jsonForScript('\u2028<'), '"\\u2028\\u003c"');
+  assert.equal((html.match(/<\/script>/g) ?? []).length, 3, 'only the three script elements close');
+});
+
+test('HTML report loads nothing from the network', () => {
+  const html = renderHtmlReport(buildSampleRun());
+  assert.doesNotMatch(html, /\b(src|href)\s*=\s*["']?\s*(https?:)?\/\//i);
+  assert.doesNotMatch(html, /@import|url\(\s*["']?(https?:)?\/\//i);
+  assert.match(html, /<script type="application\/json" id="data">/);
+  assert.match(html, /var uPlot=/, 'uPlot is inlined');
+});
+
+test('writeRunReports writes summary.json and report.html into a new folder', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'reports-'));
+  try {
+    const run = buildSampleRun();
+    const out = await writeRunReports(join(dir, 'nested', 'run-1'), run);
+    assert.deepEqual(JSON.parse(await readFile(out.summaryJson, 'utf8')), run.summary);
+    assert.match(await readFile(out.html, 'utf8'), /^<!doctype html>/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
