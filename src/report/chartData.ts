@@ -98,7 +98,14 @@ function charts(intervals: IntervalReport[]): ChartSpec[] {
         },
       ],
     },
-    { id: 'errors', title: 'Errors per interval by class', unit: 'errors', log: false, stepped: true, series: errorSeries(intervals) },
+    {
+      id: 'errors',
+      title: 'Errors per interval by class',
+      unit: 'errors',
+      log: false,
+      stepped: true,
+      series: errorSeries(intervals),
+    },
   ];
 }
 

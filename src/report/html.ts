@@ -86,21 +86,23 @@ ${table.note ? `<p class="note">${escapeHtml(table.note)}</p>` : ''}
 
 function headerHtml(model: SummaryModel): string {
   const verdict = model.passed ? 'PASS' : 'FAIL';
-  const facts = model.headline
-    .filter((h) => h.label !== 'verdict')
-    .map((h) => `<div class="fact"><div class="fact-label">${escapeHtml(h.label)}</div>${cellHtml('div', h.value, ['fact-value'])}</div>`)
-    .join('\n');
+  const facts = model.headline.map(
+    (h) => `<div class="fact"><div class="fact-label">${escapeHtml(h.label)}</div>` +
+      `${cellHtml('div', h.value, ['fact-value'])}</div>`,
+  );
   return `<header class="top">
 <div><h1>Resize test report</h1><div class="sub">${escapeHtml(model.title)}</div></div>
-<div class="verdict verdict-${verdict.toLowerCase()}" id="verdict">${verdict}<small>exit code ${model.exitCode}</small></div>
+<div class="verdict verdict-${verdict.toLowerCase()}" id="verdict">
+${verdict}<small>exit code ${model.exitCode}</small></div>
 </header>
-<section class="facts">${facts}</section>`;
+<section class="facts">${facts.join('\n')}</section>`;
 }
 
-function chartsHtml(ids: { id: string; title: string }[]): string {
-  const figures = ids
-    .map((c) => `<figure class="chart"><figcaption>${escapeHtml(c.title)}</figcaption><div class="plot" id="chart-${escapeHtml(c.id)}"></div></figure>`)
-    .join('\n');
+function chartsHtml(charts: { id: string; title: string }[]): string {
+  const figures = charts.map(
+    (c) => `<figure class="chart"><figcaption>${escapeHtml(c.title)}</figcaption>` +
+      `<div class="plot" id="chart-${escapeHtml(c.id)}"></div></figure>`,
+  );
   return `<section class="card charts">
 <div class="legend-key">
 <span class="key"><i class="swatch phase-steady"></i>steady</span>
@@ -112,30 +114,37 @@ function chartsHtml(ids: { id: string; title: string }[]): string {
 <span class="key"><i class="line event-loss"></i>lost or corrupt row</span>
 <span class="hint">times in UTC · hover a band or marker for details · drag to zoom, double-click to reset</span>
 </div>
-${figures}
+${figures.join('\n')}
 </section>`;
 }
 
-function listsHtml(model: SummaryModel, summary: RunSummary): string {
-  const thresholds = model.thresholds.length
-    ? model.thresholds
-        .map((t) => `<li><span class="badge ${t.passed ? 'tone-green' : 'tone-red'}">${t.passed ? 'PASS' : 'FAIL'}</span>${escapeHtml(t.text)}</li>`)
-        .join('\n')
-    : '<li>none set</li>';
+function thresholdsHtml(model: SummaryModel): string {
+  const items = model.thresholds.map((t) => {
+    const badge = t.passed ? '<span class="badge tone-green">PASS</span>' : '<span class="badge tone-red">FAIL</span>';
+    return `<li>${badge}${escapeHtml(t.text)}</li>`;
+  });
   const verification = model.verification ? cellHtml('p', model.verification) : '<p>not run</p>';
-  const warnings = model.warnings.length
-    ? `<section class="card"><h2>Warnings</h2><ul class="warnings">${model.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('\n')}</ul></section>`
-    : '';
-  const settings = Object.entries(summary.settings)
-    .map(([k, v]) => `<tr><th class="left">${escapeHtml(k)}</th><td class="left">${escapeHtml(typeof v === 'string' ? v : JSON.stringify(v) ?? String(v))}</td></tr>`)
-    .join('\n');
   return `<div class="two-col">
-<section class="card"><h2>Thresholds</h2><ul class="thresholds" id="thresholds">${thresholds}</ul></section>
+<section class="card"><h2>Thresholds</h2>
+<ul class="thresholds" id="thresholds">${items.length > 0 ? items.join('\n') : '<li>none set</li>'}</ul></section>
 <section class="card"><h2>Verification sweep</h2><div id="verification">${verification}</div></section>
-</div>
-${warnings}
-<section class="card"><h2>Settings</h2><details><summary>${Object.keys(summary.settings).length} settings (secrets redacted)</summary>
-<table class="settings">${settings}</table></details></section>`;
+</div>`;
+}
+
+function warningsHtml(warnings: string[]): string {
+  if (warnings.length === 0) return '';
+  const items = warnings.map((w) => `<li>${escapeHtml(w)}</li>`);
+  return `<section class="card"><h2>Warnings</h2><ul class="warnings">${items.join('\n')}</ul></section>`;
+}
+
+function settingsHtml(settings: Record<string, unknown>): string {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
+  const rows = Object.entries(settings).map(
+    ([k, v]) => `<tr><th class="left">${escapeHtml(k)}</th><td class="left">${escapeHtml(text(v))}</td></tr>`,
+  );
+  return `<section class="card"><h2>Settings</h2>
+<details><summary>${rows.length} settings (secrets redacted)</summary>
+<table class="settings">${rows.join('\n')}</table></details></section>`;
 }
 
 export function renderHtmlReport(input: HtmlReportInput): string {
@@ -158,7 +167,9 @@ export function renderHtmlReport(input: HtmlReportInput): string {
 ${headerHtml(model)}
 ${chartsHtml(data.charts)}
 ${model.tables.map(tableHtml).join('\n')}
-${listsHtml(model, summary)}
+${thresholdsHtml(model)}
+${warningsHtml(model.warnings)}
+${settingsHtml(summary.settings)}
 <footer>Generated by ${escapeHtml(model.title)} · ${escapeHtml(summary.endedAt)}</footer>
 </main>
 <script type="application/json" id="data">${jsonForScript(data)}</script>

@@ -99,7 +99,9 @@ export function drawReport(): void {
       axes: [
         { space: 90, values: (_u, splits) => splits.map((s) => clock(s).replace(/:00$/, '')) },
         { label: spec.unit, size: AXIS_SIZE, labelSize: LABEL_SIZE },
-        ...(spec.rightUnit ? [{ scale: 'y2', side: 1, label: spec.rightUnit, size: AXIS_SIZE, labelSize: LABEL_SIZE, grid: { show: false } }] : []),
+        ...(spec.rightUnit
+          ? [{ scale: 'y2', side: 1, label: spec.rightUnit, size: AXIS_SIZE, labelSize: LABEL_SIZE, grid: { show: false } }]
+          : []),
       ],
       series: [
         { label: 'UTC', value: (_u: uPlot, v: number | null) => clock(v) },

@@ -12,7 +12,7 @@ export function renderStatusLine(iv: IntervalReport, scalerState: string, opts: 
     paint(phaseLabel(iv.phase), iv.phase.kind === 'resizing' ? 'yellow' : 'cyan', color),
     `writes ${fmtRate(w.rowsPerSec)} rows/s in-flight ${iv.inflight}/${iv.inflightLimit} ` +
       `p50 ${fmtMs(w.rowLatency.p50)} p99 ${fmtMs(w.rowLatency.p99)}`,
-    `reads ${fmtRate(r.readsPerSec)}/${fmtRate(r.targetPerSec)}/s ` +
+    `reads ${fmtRate(r.readsPerSec)} of ${fmtRate(r.targetPerSec)}/s ` +
       `p50 ${fmtMs(r.responseLatency.p50)} p99 ${fmtMs(r.responseLatency.p99)}`,
   ];
   const writeErrors = fmtErrorCounts(w.retriedErrors);

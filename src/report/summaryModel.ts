@@ -130,7 +130,8 @@ function latencyTable(phases: PhaseReport[]): TableModel {
   return {
     id: 'latency',
     title: 'Latency per phase',
-    note: 'read response time counts from the intended start (so it includes stalls); service time from the actual send',
+    note:
+      'read response time counts from the intended start (so it includes stalls); service time from the actual send',
     columns: [
       { header: 'phase', align: 'left' },
       { header: 'p50', group: 'write row latency' },
@@ -232,7 +233,9 @@ function lossesTable(summary: RunSummary): TableModel {
   return {
     id: 'losses',
     title: 'Lost or corrupt rows',
-    ...(more > 0 ? { note: `first ${shown.length} of ${fmtCount(summary.losses.length)}; all are in summary.json` } : {}),
+    ...(more > 0
+      ? { note: `first ${shown.length} of ${fmtCount(summary.losses.length)}; all are in summary.json` }
+      : {}),
     columns: [
       { header: 'id', align: 'left' },
       { header: 'kind', align: 'left' },
@@ -279,10 +282,6 @@ export function buildSummaryModel(summary: RunSummary): SummaryModel {
           `${fmtCount(o.reads.completed)} of ${fmtCount(o.reads.scheduled)} scheduled ` +
             `(${fmtRate(o.reads.readsPerSec)}/s of ${fmtRate(o.reads.targetPerSec)}/s target)`,
         ),
-      },
-      {
-        label: 'verdict',
-        value: c(`${passed ? 'PASS' : 'FAIL'} (exit code ${summary.exitCode})`, passed ? 'green' : 'red'),
       },
     ],
     tables,

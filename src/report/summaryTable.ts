@@ -23,8 +23,13 @@ export function renderSummaryTable(summary: RunSummary, opts: { color: boolean }
   const heading = (text: string): string => paint(text, 'bold', color);
   const out: string[] = [heading(model.title), ''];
 
-  const labelWidth = Math.max(...model.headline.map((h) => h.label.length));
-  for (const h of model.headline) out.push(`${h.label.padEnd(labelWidth)}  ${cell(h.value)}`);
+  const verdict = cell({ text: model.passed ? 'PASS' : 'FAIL', tone: model.passed ? 'green' : 'red' });
+  const facts: [string, string][] = [
+    ...model.headline.map((h): [string, string] => [h.label, cell(h.value)]),
+    ['verdict', `${verdict} (exit code ${model.exitCode})`],
+  ];
+  const labelWidth = Math.max(...facts.map(([label]) => label.length));
+  for (const [label, value] of facts) out.push(`${label.padEnd(labelWidth)}  ${value}`);
 
   for (const table of model.tables) {
     out.push('', heading(table.title));

@@ -4,7 +4,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderHtmlReport, type HtmlReportInput } from './html.js';
 
-export async function writeRunReports(dir: string, input: HtmlReportInput): Promise<{ summaryJson: string; html: string }> {
+export async function writeRunReports(
+  dir: string,
+  input: HtmlReportInput,
+): Promise<{ summaryJson: string; html: string }> {
   await mkdir(dir, { recursive: true });
   const summaryJson = join(dir, 'summary.json');
   const html = join(dir, 'report.html');

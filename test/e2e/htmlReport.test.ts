@@ -79,7 +79,9 @@ test('every chart has a canvas and data points in every series', async () => {
 });
 
 test('plots line up, so one moment sits at the same x on every chart', async () => {
-  const boxes = await page.$$eval('.u-over', (els) => els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.width]));
+  const boxes = await page.$$eval('.u-over', (els) =>
+    els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.width]),
+  );
   assert.equal(boxes.length, 4);
   for (const box of boxes) assert.deepEqual(box, boxes[0]);
 });
@@ -103,7 +105,8 @@ test('the summary table has one row per phase, and the verdict is shown', async 
   assert.equal((await page.locator('#verdict').innerText()).split('\n')[0], 'FAIL');
 });
 
-test('screenshot for the README when UPDATE_SCREENSHOT=1', { skip: process.env.UPDATE_SCREENSHOT !== '1' }, async () => {
+const updateScreenshot = { skip: process.env.UPDATE_SCREENSHOT !== '1' };
+test('screenshot for the README when UPDATE_SCREENSHOT=1', updateScreenshot, async () => {
   await mkdir('docs', { recursive: true });
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
 });
