@@ -59,7 +59,7 @@ const MAX_LOSSES_LISTED = 10;
 const c = (text: string, tone?: Tone): Cell => (tone ? { text, tone } : { text });
 const countCell = (n: number, bad: Tone = 'red'): Cell => c(fmtCount(n), n > 0 ? bad : undefined);
 
-export function isPassed(summary: RunSummary): boolean {
+function isPassed(summary: RunSummary): boolean {
   return summary.exitCode === 0 && summary.thresholds.every((t) => t.passed);
 }
 
