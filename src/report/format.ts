@@ -44,12 +44,6 @@ export function fmtDuration(ms: number | null): string {
   return `${s}s`;
 }
 
-/** A share, e.g. 0.123 → "12.3%". */
-export function fmtPercent(fraction: number, digits = 1): string {
-  if (!finite(fraction)) return DASH;
-  return `${(fraction * 100).toFixed(digits)}%`;
-}
-
 /** A signed relative change against a baseline: "+12.3%", "−4.0%"; a dash when there is no baseline. */
 export function fmtChange(value: number, baseline: number): string {
   if (!finite(value) || !finite(baseline) || baseline === 0) return DASH;
