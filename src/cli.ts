@@ -76,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
     .version(VERSION)
     .exitOverride()
     .configureOutput({ outputError: () => {} })
+    // Flags after `demo` belong to the demo, not to the main command.
+    .enablePositionalOptions()
     .addHelpText('after', EPILOGUE);
   addSettingOptions(program);
 

@@ -12,6 +12,8 @@ import { runTool, type RunDeps } from './run.js';
  * The demo's settings, in place of the user's environment: a small local cluster (RF 1, so every size is a
  * valid multiple) growing 1→2 and shrinking back once, with short windows. Flags still override each.
  */
+const DEMO_TOKEN = randomBytes(16).toString('hex');
+
 export const DEMO_DEFAULTS: Record<string, string> = {
   SCY_CONTACT_POINTS: '127.0.0.1',
   SCY_LOCAL_DC: 'datacenter1',
@@ -26,9 +28,12 @@ export const DEMO_DEFAULTS: Record<string, string> = {
   SCY_READ_RPS: '200',
   SCY_BATCH_INFLIGHT: '16',
   SCY_REPORT_SECS: '5',
+  // Enough to prove the point in about a minute of reading back.
+  SCY_VERIFY_SAMPLE: '200000',
   SCY_CLOUD_API_BASE: 'http://127.0.0.1:1',
-  // Placeholders so the scaler is on; the real token and URL are the local server's, set once it listens.
-  SCY_CLOUD_TOKEN: 'demo',
+  // The scaler is on; the URL is the local server's, set once it listens. The token is random per process,
+  // since every secret's value is scrubbed from all output (a word like "demo" would be scrubbed everywhere).
+  SCY_CLOUD_TOKEN: DEMO_TOKEN,
   SCY_ACCOUNT_ID: '1',
   SCY_CLUSTER_ID: '1',
 };
@@ -40,7 +45,6 @@ export async function runDemo(config: Config, deps: RunDeps, opts: { heapMb: num
       `no Cloud instance types); it will resize ${config.minNodes}↔${config.maxNodes} nodes behind a local Cloud API`,
   );
   const cluster = new LocalCluster({ baseDir: join('.cache', 'demo-cluster'), heapMb: opts.heapMb, log });
-  const token = randomBytes(16).toString('hex');
   let server: Awaited<ReturnType<typeof startCloudServer>> | null = null;
   try {
     try {
@@ -55,7 +59,7 @@ export async function runDemo(config: Config, deps: RunDeps, opts: { heapMb: num
       return EXIT.setupFailed;
     }
     server = await startCloudServer({
-      token,
+      token: DEMO_TOKEN,
       accountId: 1,
       clusterId: 1,
       rf: config.rf,
@@ -66,7 +70,7 @@ export async function runDemo(config: Config, deps: RunDeps, opts: { heapMb: num
     const local: Config = {
       ...config,
       contactPoints: cluster.contactPoints(),
-      cloud: { apiBase: server.url, token: new Secret(token), accountId: 1, clusterId: 1, dcId: undefined },
+      cloud: { apiBase: server.url, token: new Secret(DEMO_TOKEN), accountId: 1, clusterId: 1, dcId: undefined },
     };
     return (await runTool(local, deps)).exitCode;
   } finally {

@@ -187,14 +187,17 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   let scalerDone: Promise<ScalerOutcome | null> = Promise.resolve(null);
   const scalerStop = new AbortController();
   if (config.cloud) {
+    let scaler: Scaler | null = null;
     const api = new CloudApi({
       baseUrl: config.cloud.apiBase,
       token: config.cloud.token,
       accountId: config.cloud.accountId,
       clusterId: config.cloud.clusterId,
       clock,
+      // GET errors the client retries on its own still count in the scaler's error tally.
+      onRetry: (e) => scaler?.noteRetry(e),
     });
-    const scaler = new Scaler({
+    scaler = new Scaler({
       api,
       clock,
       log: log.child('scaler'),
@@ -205,7 +208,10 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
       dryRun: config.dryRun,
       ...(config.cycles !== undefined ? { maxCycles: config.cycles } : {}),
       ...(config.cloud.dcId !== undefined ? { dc: config.cloud.dcId } : {}),
-      onPhase: (p) => recorder.setPhase(p),
+      onPhase: (p) => {
+        recorder.setPhase(p);
+        resizes.onPhase(p);
+      },
       onEvent: (e) => {
         recorder.event({ ...e });
         resizes.onEvent(e);

@@ -90,7 +90,7 @@ function installProcessHandlers(): void {
   process.on('exit', () => {
     for (const c of liveClusters) c.killAllSync();
   });
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.on(signal, () => {
       // An application with its own handler (the load tester drains in-flight requests on Ctrl+C) owns shutdown
       // and calls stop(); the 'exit' handler above is its backstop. Alone, this listener replaced Node's default
@@ -149,7 +149,14 @@ export class LocalCluster {
   async addNode(): Promise<LocalNode> {
     this.requireStarted();
     const index = ++this.highestIndex;
-    await this.launch(index);
+    try {
+      await this.launch(index);
+    } catch (err) {
+      // A half-bootstrapped node is not worth restarting in a test cluster; the next add takes a fresh index.
+      const failed = this.state.get(index);
+      if (failed) failed.removed = true;
+      throw err;
+    }
     const address = this.node(index).layout.address;
     await this.waitForRing(`${address} NORMAL and UP`, (ring) =>
       ring.some((e) => e.address === address && e.status === 'UP' && e.state === 'NORMAL'),
@@ -231,6 +238,7 @@ export class LocalCluster {
       } catch {
         // already gone
       }
+      rmSync(this.pidFile(n.layout.index), { force: true });
     }
   }
 

@@ -1,3 +1,4 @@
+import type { Phase } from '../phase.js';
 import type { ResizeRecord } from './types.js';
 
 interface ResizeEventLike {
@@ -15,6 +16,11 @@ export class ResizeLog {
   private open: ResizeRecord | null = null;
 
   constructor(private readonly currentCycle: () => number) {}
+
+  /** The scaler announces the resize before it enters the resizing phase, whose cycle is the resize's. */
+  onPhase(p: Phase): void {
+    if (p.kind === 'resizing' && this.open) this.open.cycle = p.cycle;
+  }
 
   onEvent(e: ResizeEventLike): void {
     if (e.type === 'resize-submitted' || e.type === 'resize-adopted') {
