@@ -396,7 +396,13 @@ export class LocalCluster {
         // already gone
       }
       const grace = signal === 'SIGTERM' ? STOP_GRACE_MS : 10_000;
-      const exited = await Promise.race([node.exited.then(() => true), sleep(grace).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const exited = await Promise.race([
+        node.exited.then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), grace))),
+      ]);
+      // A pending grace timer would keep the process alive for up to its full length.
+      clearTimeout(timer);
       if (!exited) {
         this.log.warn(`node ${node.layout.index} (pid ${pid}) ignored ${signal} for ${grace / 1000} s; sending SIGKILL`);
         process.kill(pid, 'SIGKILL');
