@@ -1,0 +1,170 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SETTINGS } from '../../src/config/settings.js';
+
+// The built CLI, run as a user would: a fresh working directory (no .env), no SCY_* in the environment.
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+const PKG = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SCY_')) env[k] = v;
+  env.NO_COLOR = '1';
+  return { ...env, ...extra };
+}
+
+function run(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 20_000): Promise<Result> {
+  const cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'));
+  const began = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - began });
+    });
+  });
+}
+
+function lines(s: string): string[] {
+  return s.split('\n').filter((l) => l.trim().length > 0);
+}
+
+/** Exit 2, nothing on stdout, exactly one line on stderr without a stack trace; returns that line. */
+function assertBadInput(r: Result, ...mentions: string[]): string {
+  assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
+  const err = lines(r.stderr);
+  assert.equal(err.length, 1, `one line on stderr, got:\n${r.stderr}`);
+  assert.ok(!/^\s+at /m.test(r.stderr), 'no stack trace');
+  assert.equal(r.stdout.trim(), '', 'nothing on stdout');
+  for (const m of mentions) assert.ok(err[0]!.includes(m), `${JSON.stringify(err[0])} should mention ${m}`);
+  return err[0]!;
+}
+
+const token = (): string => 'tok_' + randomBytes(24).toString('base64url');
+
+describe('CLI (built)', { concurrency: true }, () => {
+  test('--help documents every SCY_ setting, says frames are uncompressed, exits 0', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const s of Object.values(SETTINGS)) {
+      assert.ok(r.stdout.includes(s.env), `--help lacks ${s.env}`);
+      assert.ok(r.stdout.includes(`--${s.flag}`), `--help lacks --${s.flag}`);
+    }
+    assert.match(r.stdout, /uncompressed/i);
+    assert.match(r.stdout, /lz4/);
+    assert.equal(r.stderr, '');
+  });
+
+  test('--version prints the package version', async () => {
+    const r = await run(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), PKG.version);
+  });
+
+  test('demo --help works and shows the demo options', async () => {
+    const r = await run(['demo', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /--nodes-heap-mb/);
+    assert.match(r.stdout, /demo/);
+  });
+
+  test('a bad setting as a flag: one line naming it, exit 2', async () => {
+    const r = await run(['--contact-points', '10.0.0.1', '--port', 'abc']);
+    const line = assertBadInput(r, 'SCY_PORT', '--port', 'abc');
+    assert.match(line, /1 to 65535/);
+  });
+
+  test('a bad setting as an environment variable: one line naming it, exit 2', async () => {
+    const r = await run([], { SCY_CONTACT_POINTS: '10.0.0.1', SCY_CONSISTENCY: 'MOST' });
+    const line = assertBadInput(r, 'SCY_CONSISTENCY', 'MOST');
+    assert.match(line, /LOCAL_QUORUM/);
+  });
+
+  test('a cross-check failure: one line, exit 2', async () => {
+    const r = await run(['--contact-points', '10.0.0.1', '--batch-min', '100', '--batch-max', '20']);
+    assertBadInput(r, 'SCY_BATCH_MIN', 'SCY_BATCH_MAX');
+  });
+
+  test('missing contact points → exit 2 naming SCY_CONTACT_POINTS', async () => {
+    const r = await run(['--duration', '1s']);
+    assertBadInput(r, 'SCY_CONTACT_POINTS');
+  });
+
+  test('unknown flag → exit 2, one line', async () => {
+    const r = await run(['--contact-points', '10.0.0.1', '--frobnicate', '3']);
+    assertBadInput(r, '--frobnicate');
+  });
+
+  test('--cloud-token plus a bad setting: the token appears nowhere', async () => {
+    for (const bad of [['--port', 'abc'], ['--min-nodes', '4'], ['--cloud-api-base', 'http://api.example.com']]) {
+      const t = token();
+      const r = await run(['--contact-points', '10.0.0.1', '--cloud-token', t, '--account-id', '1', '--cluster-id', '2', ...bad]);
+      assertBadInput(r);
+      assert.ok(!r.stdout.includes(t) && !r.stderr.includes(t), `token leaked with ${bad.join(' ')}: ${r.stderr}`);
+    }
+  });
+
+  test('--cloud-token without account and cluster: names them, never the token', async () => {
+    const t = token();
+    const r = await run(['--contact-points', '10.0.0.1', '--cloud-token', t]);
+    assertBadInput(r, 'SCY_ACCOUNT_ID', 'SCY_CLUSTER_ID');
+    assert.ok(!r.stderr.includes(t));
+  });
+
+  test('SCY_CLOUD_TOKEN in the environment plus a bad setting: the token appears nowhere', async () => {
+    const t = token();
+    const r = await run(['--port', '0'], { SCY_CONTACT_POINTS: '10.0.0.1', SCY_CLOUD_TOKEN: t, SCY_ACCOUNT_ID: '1', SCY_CLUSTER_ID: '2' });
+    assertBadInput(r, 'SCY_PORT');
+    assert.ok(!r.stdout.includes(t) && !r.stderr.includes(t));
+  });
+
+  test('SCY_PASSWORD plus a bad setting: the password appears nowhere', async () => {
+    const pw = 'pw_' + randomBytes(16).toString('hex');
+    const r = await run([], { SCY_CONTACT_POINTS: '10.0.0.1', SCY_PASSWORD: pw, SCY_TLS: 'sometimes' });
+    assertBadInput(r, 'SCY_TLS');
+    assert.ok(!r.stdout.includes(pw) && !r.stderr.includes(pw));
+    const r2 = await run(['--password', pw, '--keyspace', 'bad-name', '--contact-points', '10.0.0.1']);
+    assertBadInput(r2, 'SCY_KEYSPACE');
+    assert.ok(!r2.stdout.includes(pw) && !r2.stderr.includes(pw));
+  });
+
+  test('a token pasted into the wrong setting is still not printed', async () => {
+    const t = token();
+    const r = await run(['--contact-points', '10.0.0.1', '--cloud-token', t, '--account-id', '1', '--cluster-id', t]);
+    assertBadInput(r, 'SCY_CLUSTER_ID');
+    assert.ok(!r.stderr.includes(t), `the token is printed as the bad value: ${r.stderr}`);
+  });
+
+  test('load only against an address where nothing listens: exit 5 with a one-line error, fast', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'scy-cli-out-'));
+    const r = await run([
+      '--contact-points', '127.0.0.254', '--port', '1', '--duration', '2s', '--out-dir', out, '--request-timeout-secs', '1',
+    ]);
+    assert.equal(r.code, 5, `exit code; stderr: ${r.stderr}; stdout: ${r.stdout}`);
+    const err = lines(r.stderr);
+    assert.equal(err.length, 1, `one error line, got:\n${r.stderr}`);
+    assert.match(err[0]!, /cannot connect/i);
+    assert.match(err[0]!, /127\.0\.0\.254/);
+    assert.ok(!/^\s+at /m.test(r.stderr + r.stdout), 'no stack trace');
+    assert.ok(r.ms < 10_000, `failed fast (${r.ms} ms)`);
+  });
+});
