@@ -37,6 +37,8 @@ export interface RunDeps {
   /** Aborts when the user asks to stop (first Ctrl+C / SIGTERM). */
   stopSignal: AbortSignal;
   version: string;
+  /** Test seam: runs after the drain, before the verification sweep (e.g. to delete rows behind the tool's back). */
+  beforeVerify?: (client: cassandra.Client) => Promise<void>;
 }
 
 export interface RunResult {
@@ -253,6 +255,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   if (leftReads > 0) warnings.push(`${leftReads} reads were still in flight when the drain ended`);
   if (scalerOutcome?.stopped === 'fatal') warnings.push(`scaler stopped early: ${scalerOutcome.reason ?? ''}`);
 
+  await deps.beforeVerify?.(client);
   let verification: VerificationReport | null = null;
   if (config.verifySample > 0 && ledger.acknowledgedRows > 0) {
     verification = await verifyAcknowledged({

@@ -1,4 +1,4 @@
-import type cassandra from 'cassandra-driver';
+import cassandra from 'cassandra-driver';
 import type { Clock } from '../clock.js';
 import { classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
@@ -7,6 +7,8 @@ import { drainPending } from './drain.js';
 import type { IdLedger } from './idLedger.js';
 import type { Pacer } from './pacer.js';
 import { diffRow, makeId, type RunIdentity } from './rowContent.js';
+
+export const RECHECK_CONSISTENCY = cassandra.types.consistencies.all;
 
 export interface ReaderOptions {
   client: cassandra.Client;
@@ -108,11 +110,11 @@ export class Readers {
       return;
     }
     // An acknowledged row that a read does not find may still be on its way to the replicas this read asked
-    // (weak consistency, hints); it is lost only if it stays missing on re-reads.
+    // (weak consistency, hints); it is lost only if it stays missing when every replica is asked (ALL).
     for (const delay of o.recheckDelaysMs) {
       await o.clock.sleep(delay);
       try {
-        const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: o.consistency });
+        const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: RECHECK_CONSISTENCY });
         const again = rs.first();
         if (again) {
           o.recorder.recordNotYetVisible();

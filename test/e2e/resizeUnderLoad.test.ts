@@ -1,0 +1,134 @@
+// The tool against real Cassandra nodes that really join and leave, behind the local Cloud API: load keeps
+// going through each resize, the scaler reports each transition, and every acknowledged row is read back.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LocalCluster } from '../../src/local/cassandra.js';
+import { CassandraProvider } from '../../src/local/cassandraProvider.js';
+import { startCloudServer, type CloudServer } from '../../src/local/cloudServer.js';
+import { EXIT } from '../../src/metrics/thresholds.js';
+import { totalErrors } from '../../src/metrics/span.js';
+import { runTool } from '../../src/run.js';
+import { startCluster } from '../helpers/sharedCluster.js';
+import { capturedDeps, testConfig } from '../helpers/runHarness.js';
+
+const TOKEN = 'e2e-token-7f3a9c1d2b4e6f80a1b2c3d4';
+
+const LOAD = {
+  SCY_CONTACT_POINTS: '127.0.0.1',
+  SCY_LOCAL_DC: 'datacenter1',
+  // A modest write rate keeps the full read-back of every acknowledged row short on 2 cores.
+  SCY_WRITE_WORKERS: '1',
+  SCY_BATCH_INFLIGHT: '2',
+  SCY_BATCH_MIN: '5',
+  SCY_BATCH_MAX: '10',
+  SCY_READ_WORKERS: '2',
+  SCY_READ_RPS: '100',
+  SCY_REPORT_SECS: '2',
+  SCY_DRAIN_SECS: '20',
+};
+
+describe('real local cluster', { timeout: 15 * 60_000 }, () => {
+  let cluster: LocalCluster;
+  let server: CloudServer;
+
+  before(async () => {
+    cluster = await startCluster(1, 'e2e-resize');
+    server = await startCloudServer({ token: TOKEN, accountId: 7, clusterId: 42, rf: 1, provider: new CassandraProvider(cluster) });
+  });
+
+  after(async () => {
+    await server?.close();
+    await cluster?.stop();
+  });
+
+  it('keeps writing and reading through a grow and a shrink, and loses no acknowledged row', { timeout: 10 * 60_000 }, async () => {
+    const config = testConfig({
+      ...LOAD,
+      SCY_KEYSPACE: 'resize_ks',
+      SCY_RF: '1',
+      SCY_MIN_NODES: '1',
+      SCY_MAX_NODES: '2',
+      SCY_STABLE_SECS: '8',
+      SCY_POLL_SECS: '1',
+      SCY_CYCLES: '1',
+      SCY_CLOUD_API_BASE: server.url,
+      SCY_CLOUD_TOKEN: TOKEN,
+      SCY_ACCOUNT_ID: '7',
+      SCY_CLUSTER_ID: '42',
+    });
+    const deps = capturedDeps();
+    const result = await runTool(config, deps);
+    const s = result.summary;
+    assert.ok(s, 'a summary was produced');
+    assert.equal(result.exitCode, EXIT.ok, deps.lines.slice(-40).join('\n'));
+
+    const kinds = s.phases.map((p) => p.key).filter((k) => k !== 'waiting');
+    assert.deepEqual(kinds, ['steady@1', 'resize 1→2', 'steady@2', 'resize 2→1', 'steady@1']);
+    for (const p of s.phases.filter((x) => x.key !== 'waiting')) {
+      assert.ok(p.writes.rows > 0, `rows written during ${p.label}`);
+      assert.ok(p.reads.completed > 0, `reads completed during ${p.label}`);
+    }
+    assert.equal(s.resizes.length, 2);
+    assert.ok(s.resizes.every((r) => r.outcome === 'completed' && r.cycle === 1), JSON.stringify(s.resizes));
+    assert.equal(deps.lines.filter((l) => l.includes('Resize complete & healthy')).length, 2);
+    assert.ok(deps.lines.some((l) => /Stable 8\/8s at 2 nodes/.test(l)));
+
+    // Every acknowledged row was read back after the drain and found intact.
+    assert.ok(s.verification);
+    assert.equal(s.verification.checked, s.verification.acknowledged);
+    assert.equal(s.verification.sampled, false);
+    assert.equal(s.verification.missing, 0);
+    assert.equal(s.verification.corrupt, 0);
+    assert.equal(s.overall.writes.rows, s.verification.acknowledged);
+
+    // The driver saw the node come and go, and the timeline says so.
+    assert.ok(s.overall.writes.rows > 1000);
+    const timeline = readFileSync(join(result.runDir!, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    assert.ok(timeline.some((e) => e.type === 'interval'));
+    assert.ok(timeline.some((e) => e.type === 'cql-hostAdd' || e.type === 'cql-hostUp'));
+    assert.ok(timeline.some((e) => e.type === 'cql-hostRemove' || e.type === 'cql-hostDown'));
+    assert.ok(timeline.filter((e) => e.type === 'phase').length >= 5);
+    assert.ok(existsSync(join(result.runDir!, 'report.html')));
+    assert.ok(existsSync(join(result.runDir!, 'summary.json')));
+    assert.ok(!deps.lines.join('\n').includes(TOKEN), 'the token never appears in output');
+  });
+
+  it('survives a node killed under load, counts the errors and ends cleanly', { timeout: 6 * 60_000 }, async () => {
+    await cluster.addNode();
+    const config = testConfig({
+      ...LOAD,
+      SCY_CONTACT_POINTS: '127.0.0.1',
+      SCY_KEYSPACE: 'kill_ks',
+      SCY_RF: '2',
+      SCY_CONSISTENCY: 'ONE',
+      SCY_DURATION: '30s',
+      SCY_REQUEST_TIMEOUT_SECS: '3',
+    });
+    const victim = cluster.nodes().find((n) => n.index !== 1)!;
+    const deps = capturedDeps();
+    let killedAt = 0;
+    const chaos = (async () => {
+      await new Promise((r) => setTimeout(r, 8_000));
+      killedAt = Date.now();
+      await cluster.kill(victim.index);
+      await new Promise((r) => setTimeout(r, 8_000));
+      await cluster.restart(victim.index);
+    })();
+    const result = await runTool(config, deps);
+    await chaos;
+    const s = result.summary;
+    assert.ok(s);
+    assert.equal(result.exitCode, EXIT.ok, deps.lines.slice(-40).join('\n'));
+    const errors = totalErrors(s.overall.writes.retriedErrors) + totalErrors(s.overall.reads.errors);
+    const timeline = readFileSync(join(result.runDir!, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; endMs?: number; writes?: { rows: number } });
+    assert.ok(timeline.some((e) => e.type === 'cql-hostDown'), 'the driver reported the killed node down');
+    assert.ok(errors > 0, 'requests cut off by the kill are counted as errors, not fatal');
+    // Writes went on while the node was down.
+    const whileDown = timeline.filter((e) => e.type === 'interval' && e.endMs! > killedAt + 2000 && e.endMs! < killedAt + 8000);
+    assert.ok(whileDown.length > 0 && whileDown.every((e) => e.writes!.rows > 0), JSON.stringify(whileDown.map((e) => e.writes)));
+    assert.ok(s.verification && s.verification.missing === 0 && s.verification.corrupt === 0, JSON.stringify(s.verification));
+    assert.equal(s.verification.checked, s.verification.acknowledged);
+  });
+});
