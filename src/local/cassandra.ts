@@ -4,10 +4,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '../log.js';
 import { nodeJvmArgs, nodeLayout, SEED_ADDRESS, writeNodeConfig, type NodeLayout } from './cassandraConfig.js';
-import { DEFAULT_CASSANDRA_VERSION, defaultCacheDir, ensureInstalled } from './cassandraInstall.js';
+import { DEFAULT_CASSANDRA_VERSION, defaultCacheDir, ensureInstalled, requireJava } from './cassandraInstall.js';
 import { nodetool, NodetoolError, parseStatus, type RingEntry } from './nodetool.js';
 
 export { ToolMissingError } from './cassandraInstall.js';
@@ -79,6 +80,11 @@ function assertPortFree(host: string, port: number): Promise<void> {
   });
 }
 
+// Every local cluster binds 127.0.0.x:9042/7000, so only one can run per machine. Clusters take turns through
+// this lock file (holder pid and baseDir inside) instead of failing on a busy port.
+const MACHINE_LOCK = join(tmpdir(), 'scylla-resize-test-cassandra.lock');
+const MACHINE_LOCK_WAIT_MS = 15 * 60_000;
+
 // Every cluster still holding JVMs; one set of process handlers serves them all.
 const liveClusters = new Set<LocalCluster>();
 let handlersInstalled = false;
@@ -115,6 +121,7 @@ export class LocalCluster {
   /** Indexes never come back: a re-added node gets a fresh address and fresh directories. */
   private highestIndex = 0;
   private readonly stalePids: number[];
+  private holdsMachineLock = false;
 
   constructor(opts: LocalClusterOptions) {
     this.baseDir = resolve(opts.baseDir);
@@ -134,8 +141,11 @@ export class LocalCluster {
   async start(count: number): Promise<void> {
     if (!Number.isInteger(count) || count < 1) throw new Error(`cannot start ${count} nodes`);
     if (this.state.size > 0) throw new Error('this cluster was already started; stop() it and use a new LocalCluster');
+    // A cached classpath skips the installer's tool checks, but the nodes still need java.
+    requireJava();
     this.libDir = await ensureInstalled({ cacheDir: this.cacheDir, version: this.version, log: this.log });
     for (const pid of this.stalePids) await waitGone(pid, 10_000);
+    await this.acquireMachineLock();
     await this.removeNodeDirs();
     try {
       // One at a time: concurrent bootstraps are refused by Cassandra, and the seed must be up first.
@@ -227,6 +237,7 @@ export class LocalCluster {
   async stop(): Promise<void> {
     await Promise.all([...this.state.values()].map((n) => this.stopJvm(n, 'SIGKILL')));
     liveClusters.delete(this);
+    this.releaseMachineLock();
   }
 
   /** For the process 'exit' handler: no awaiting possible there. */
@@ -240,6 +251,46 @@ export class LocalCluster {
       }
       rmSync(this.pidFile(n.layout.index), { force: true });
     }
+    this.releaseMachineLock();
+  }
+
+  private async acquireMachineLock(): Promise<void> {
+    const deadline = Date.now() + MACHINE_LOCK_WAIT_MS;
+    let announced = false;
+    for (;;) {
+      try {
+        writeFileSync(MACHINE_LOCK, `${process.pid}\n${this.baseDir}\n`, { flag: 'wx' });
+        this.holdsMachineLock = true;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      let holder: string[];
+      try {
+        holder = readFileSync(MACHINE_LOCK, 'utf8').split('\n');
+      } catch {
+        continue; // released between our two looks
+      }
+      const pid = Number(holder[0]);
+      if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) {
+        rmSync(MACHINE_LOCK, { force: true }); // its holder died without releasing it
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`another local cluster (${holder[1]}, pid ${pid}) held ${MACHINE_LOCK} for ${MACHINE_LOCK_WAIT_MS / 60_000} min`);
+      }
+      if (!announced) {
+        this.log.info(`waiting for the local cluster in ${holder[1]} (pid ${pid}) to stop: all local clusters share 127.0.0.x:9042`);
+        announced = true;
+      }
+      await sleep(1000);
+    }
+  }
+
+  private releaseMachineLock(): void {
+    if (!this.holdsMachineLock) return;
+    this.holdsMachineLock = false;
+    rmSync(MACHINE_LOCK, { force: true });
   }
 
   private node(index: number): NodeState {

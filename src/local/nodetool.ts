@@ -101,7 +101,9 @@ export async function nodetool(args: string[], opts: NodetoolOptions): Promise<s
       clearTimeout(timer);
       if (code === 0) return resolve(stdout);
       const why = signal ? `timed out after ${opts.timeoutMs} ms` : `exit ${code}`;
-      const firstError = `${stderr}\n${stdout}`.split('\n').find((l) => /^(error|ERROR)/.test(l.trim()))?.trim();
+      // nodetool reports failures as "error: ..." and refused commands as "nodetool: ...".
+      const lines = `${stderr}\n${stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+      const firstError = lines.find((l) => /^(error|nodetool):/i.test(l)) ?? lines[0];
       reject(
         new NodetoolError(`nodetool ${args.join(' ')} on JMX port ${opts.jmxPort}: ${why}${firstError ? `: ${firstError}` : ''}`, `${stdout}${stderr}`),
       );

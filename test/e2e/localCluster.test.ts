@@ -45,9 +45,14 @@ async function timed(t: TestContext, label: string, fn: () => Promise<unknown>):
   t.diagnostic(`${label}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-describe('local Cassandra cluster', { timeout: 20 * MINUTE }, () => {
+describe('local Cassandra cluster', { timeout: 30 * MINUTE }, () => {
   const dir = clusterDir(NAME);
-  const cluster = new LocalCluster({ baseDir: dir, clusterName: NAME, log: createLogger().child(NAME) });
+  const logLines: string[] = [];
+  const log = createLogger((_level, line) => {
+    logLines.push(line);
+    process.stdout.write(`${line}\n`);
+  }).child(NAME);
+  const cluster = new LocalCluster({ baseDir: dir, clusterName: NAME, log });
   let client: cassandra.Client | undefined;
 
   before(async () => {
@@ -60,7 +65,7 @@ describe('local Cassandra cluster', { timeout: 20 * MINUTE }, () => {
     await cluster.stop();
   });
 
-  it('starts one node that serves CQL', { timeout: 5 * MINUTE }, async (t) => {
+  it('starts one node that serves CQL', { timeout: 17 * MINUTE }, async (t) => {
     await timed(t, 'first node start', () => cluster.start(1));
     assert.deepEqual(cluster.contactPoints(), ['127.0.0.1']);
     const ring = await cluster.ring();
@@ -74,9 +79,9 @@ describe('local Cassandra cluster', { timeout: 20 * MINUTE }, () => {
     });
     await client.connect();
     await client.execute(
-      "CREATE KEYSPACE IF NOT EXISTS e2e WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+      "CREATE KEYSPACE e2e WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
     );
-    await client.execute('CREATE TABLE IF NOT EXISTS e2e.kv (id int PRIMARY KEY, v text)');
+    await client.execute('CREATE TABLE e2e.kv (id int PRIMARY KEY, v text)');
     const ids = Array.from({ length: ROWS }, (_, i) => i);
     await Promise.all(ids.map((id) => client!.execute('INSERT INTO e2e.kv (id, v) VALUES (?, ?)', [id, `v${id}`], { prepare: true })));
   });
@@ -88,6 +93,8 @@ describe('local Cassandra cluster', { timeout: 20 * MINUTE }, () => {
     assert.equal(added?.address, '127.0.0.2');
     assert.ok(allUpNormal(await cluster.ring(), 2));
     assert.deepEqual(cluster.contactPoints(), ['127.0.0.1', '127.0.0.2']);
+    // One node cannot hold RF 2, so leaving must take decommission's --force path.
+    await client!.execute("CREATE KEYSPACE e2e_rf2 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}");
     for (const n of cluster.nodes()) t.diagnostic(`node ${n.index} RSS: ${rssMb(n.pid)} MB`);
   });
 
@@ -109,6 +116,7 @@ describe('local Cassandra cluster', { timeout: 20 * MINUTE }, () => {
   it('decommissions node 2 and keeps every row', { timeout: 5 * MINUTE }, async (t) => {
     await timed(t, 'decommission node 2', () => cluster.decommission());
     assert.deepEqual(cluster.nodes().map((n) => n.index), [1]);
+    assert.ok(logLines.some((l) => l.includes('retrying with --force')), 'the RF 2 keyspace should have forced --force');
     assert.ok(allUpNormal(await cluster.ring(), 1));
 
     const rows = await until('all rows readable', MINUTE, async () => {

@@ -1,5 +1,5 @@
 // Starts a local Cassandra cluster for an e2e test. The caller owns teardown: `after(() => cluster.stop())`.
-// Every cluster binds 127.0.0.x:9042, so only one can run at a time: e2e files run with --test-concurrency=1.
+// Every cluster binds 127.0.0.x:9042, so clusters take turns through a machine-wide lock (see LocalCluster.start).
 import { join } from 'node:path';
 import { createLogger } from '../../src/log.js';
 import { LocalCluster } from '../../src/local/cassandra.js';
