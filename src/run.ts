@@ -269,7 +269,8 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
       log: log.child('verify'),
       limit: config.verifySample,
       concurrency: 64,
-      recheckMs: 2000,
+      // The re-check asks every replica (ALL), which is the authoritative answer; no need to wait long.
+      recheckMs: 250,
     });
   }
   await client.shutdown();

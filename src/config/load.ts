@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ParseError } from './parse.js';
-import { Secret } from './secret.js';
-import { SETTINGS, type RawSettings, type SettingKey } from './settings.js';
+import { Secret, redact } from './secret.js';
+import { SETTINGS, type RawSettings, type Setting, type SettingKey } from './settings.js';
 
 /** A bad setting: its message is one line, names the setting and what is allowed, and never holds a secret. */
 export class ConfigError extends Error {}
@@ -47,6 +47,12 @@ function readEnvFile(sources: ConfigSources): Record<string, string> {
 /** Flag wins over the environment, which wins over the env file (dotenv never overrides the environment). */
 export function loadConfig(sources: ConfigSources): Config {
   const fileEnv = readEnvFile(sources);
+  // Secrets are known to redact() before anything is parsed, so one pasted into the wrong setting is masked too.
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const setting: Setting<unknown> = SETTINGS[key];
+    if (!setting.secret) continue;
+    for (const v of [sources.flags[key], sources.env[setting.env], fileEnv[setting.env]]) if (v) new Secret(v);
+  }
   const raw: Record<string, unknown> = {};
   const origin: Config['sources'] = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
@@ -66,7 +72,7 @@ export function loadConfig(sources: ConfigSources): Config {
       raw[key] = (setting.parse as (r: string) => unknown)(value as string);
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
-      const shown = setting.secret ? '***' : JSON.stringify(value);
+      const shown = setting.secret ? '***' : redact(JSON.stringify(value).replace(/\/\/[^/@\s]*@/, '//***@'));
       throw new ConfigError(`${setting.env}=${shown} (--${setting.flag}): expected ${e.message}`);
     }
     origin[key] = from;

@@ -103,20 +103,24 @@ export class IdLedger {
 
   /**
    * Acknowledged sequence numbers for the final sweep: all of them when there are at most `limit`,
-   * otherwise `limit` of them spread evenly over the whole run.
+   * otherwise `limit` of them spread evenly by rank over the whole run, failed ranges stepped over.
    */
   *sweep(limit: number): Generator<number> {
     const top = this.watermark();
-    const total = this.acknowledgedRows;
-    const step = total <= limit ? 1 : total / limit;
-    let emitted = 0;
-    for (let x = 0; x < top && emitted < limit; x += step) {
-      let seq = Math.floor(x);
-      while (seq < top && !this.isAcknowledged(seq)) seq++;
-      if (seq >= top) return;
-      yield seq;
-      emitted++;
-      if (step === 1) x = seq;
+    let failedBelowTop = 0;
+    for (const [start, end] of this.failed) if (end <= top) failedBelowTop += end - start;
+    const total = top - failedBelowTop;
+    const n = Math.min(limit, total);
+    let fi = 0;
+    let skipped = 0;
+    for (let i = 0; i < n; i++) {
+      const rank = n === total ? i : Math.floor((i * total) / n);
+      // seq = rank + the length of every failed range at or before it
+      while (fi < this.failed.length && this.failed[fi]![0] <= rank + skipped) {
+        skipped += this.failed[fi]![1] - this.failed[fi]![0];
+        fi++;
+      }
+      yield rank + skipped;
     }
   }
 }

@@ -1,16 +1,22 @@
 // One in-flight limit shared by every writer, adjusted AIMD-style like TCP congestion control: each
 // acknowledged batch adds 1/limit (about +1 per window of batches), a sign of overload halves it. A burst
 // of errors from requests sent before the last cut is one congestion event, not many, so it cuts once.
+// Waiters are served strictly in arrival order: a freed slot is handed to the head of the queue.
 
 export interface Permit {
   readonly epoch: number;
+}
+
+interface Waiter {
+  grant: (p: Permit | null) => void;
+  detach: () => void;
 }
 
 export class AimdLimiter {
   private current: number;
   private epoch = 0;
   private held = 0;
-  private readonly waiters: (() => void)[] = [];
+  private readonly waiters: Waiter[] = [];
   cuts = 0;
 
   constructor(
@@ -29,28 +35,31 @@ export class AimdLimiter {
     return this.held;
   }
 
+  /** A permit now, or null when the limit is reached or others are already waiting. */
   tryAcquire(): Permit | null {
-    if (this.held >= this.limit) return null;
+    if (this.waiters.length > 0 || this.held >= this.limit) return null;
     this.held++;
     return { epoch: this.epoch };
   }
 
-  /** Waits until the limit allows one more batch in flight; null when `signal` aborts first. */
-  async acquire(signal?: AbortSignal): Promise<Permit | null> {
-    for (;;) {
-      if (signal?.aborted) return null;
-      const p = this.waiters.length === 0 ? this.tryAcquire() : null;
-      if (p) return p;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-      if (signal?.aborted) return null;
-      const woken = this.tryAcquire();
-      if (woken) return woken;
-    }
-  }
-
-  private wakeOne(): void {
-    const w = this.waiters.shift();
-    if (w) w();
+  /** Waits for a permit in arrival order; null when `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<Permit | null> {
+    if (signal?.aborted) return Promise.resolve(null);
+    const now = this.tryAcquire();
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const onAbort = (): void => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(null);
+      };
+      const waiter: Waiter = {
+        grant: resolve,
+        detach: () => signal?.removeEventListener('abort', onAbort),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
   }
 
   release(permit: Permit, outcome: 'ok' | 'overload' | 'neutral'): void {
@@ -62,11 +71,11 @@ export class AimdLimiter {
       this.epoch++;
       this.cuts++;
     }
-    this.wakeOne();
-  }
-
-  /** Wakes every waiter so loops that are stopping can see their abort signal. */
-  wakeAll(): void {
-    for (const w of this.waiters.splice(0)) w();
+    while (this.waiters.length > 0 && this.held < this.limit) {
+      const w = this.waiters.shift()!;
+      w.detach();
+      this.held++;
+      w.grant({ epoch: this.epoch });
+    }
   }
 }

@@ -1,4 +1,5 @@
 import cassandra from 'cassandra-driver';
+import { COLUMNS } from '../db/schema.js';
 
 // A row's content is a pure function of its id, so any read can tell a good row from a missing or altered one
 // without keeping written data in memory. Ids are RFC 9562 version-8 UUIDs that carry the run's start time,
@@ -142,12 +143,11 @@ export function rowValues(run: RunIdentity, seq: number): unknown[] {
 /** Compares a row read back with what the id says it must hold; returns the first differing column or null. */
 export function diffRow(run: RunIdentity, seq: number, row: cassandra.types.Row): string | null {
   const expected = rowValues(run, seq);
-  const names = row.keys();
   for (let i = 1; i < expected.length; i++) {
     const want = expected[i];
-    const got = row.get(names[i]!);
+    const got = row.get(COLUMNS[i]!);
     const same = want instanceof Date ? got instanceof Date && got.getTime() === want.getTime() : got === want;
-    if (!same) return names[i]!;
+    if (!same) return COLUMNS[i]!;
   }
   return null;
 }

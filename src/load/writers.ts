@@ -109,7 +109,6 @@ export class Writers {
 
   stop(): void {
     this.stopping.abort();
-    this.o.limiter.wakeAll();
   }
 
   /** Waits for submitted batches; returns how many were still out when `timeoutMs` ran out. */

@@ -199,7 +199,7 @@ describe('AimdLimiter', () => {
     assert.deepEqual(order, ['A'], 'the longest waiter must enter first');
   });
 
-  test('acquire(signal) returns null when aborted, once wakeAll wakes it', async () => {
+  test('acquire(signal) returns null as soon as the signal aborts', async () => {
     const l = new AimdLimiter(1);
     const held = l.tryAcquire()!;
     const stop = new AbortController();
@@ -207,7 +207,6 @@ describe('AimdLimiter', () => {
     const b = l.acquire(stop.signal);
     await flush();
     stop.abort();
-    l.wakeAll();
     assert.equal(await a, null);
     assert.equal(await b, null);
     assert.equal(l.inflight, 1, 'aborted waiters take no permit');
@@ -223,24 +222,7 @@ describe('AimdLimiter', () => {
     assert.equal(l.inflight, 0);
   });
 
-  test('wakeAll lets waiters without a signal retry and still respect the limit', async () => {
-    const l = new AimdLimiter(1);
-    const held = l.tryAcquire()!;
-    let resolved = false;
-    const w = l.acquire().then((p) => {
-      resolved = true;
-      return p;
-    });
-    await flush();
-    l.wakeAll();
-    await flush();
-    assert.equal(resolved, false, 'woken but still full: keeps waiting');
-    l.release(held, 'ok');
-    assert.ok(await w);
-    assert.equal(l.inflight, 1);
-  });
-
-  test('a waiter aborted without wakeAll does not swallow the wake-up meant for the next one', async () => {
+  test('an aborted waiter does not swallow the wake-up meant for the next one', async () => {
     const l = new AimdLimiter(1);
     const held = l.tryAcquire()!;
     const aStop = new AbortController();
