@@ -10,6 +10,7 @@ export const BACKOFF_CLASSES: ReadonlySet<ErrorClass> = new Set(['busy', 'no-hos
 /** Classes worth retrying: a write of the same idempotent batch can succeed later. */
 export const RETRYABLE_CLASSES: ReadonlySet<ErrorClass> = new Set([
   'busy',
+  'connection',
   'no-host',
   'overloaded',
   'timeout',
@@ -30,6 +31,8 @@ export function classifyError(err: unknown): ErrorClass {
   if (err instanceof errors.NoHostAvailableError) return classifyNoHost(err);
   if (err instanceof errors.BusyConnectionError) return 'busy';
   if (err instanceof errors.OperationTimedOutError) return 'timeout';
+  // A connection that closed under a request (node killed or restarting): the write may or may not have landed.
+  if ((err as { isSocketError?: boolean } | null)?.isSocketError) return 'connection';
   if (err instanceof errors.ResponseError) {
     switch (err.code) {
       case codes.overloaded:

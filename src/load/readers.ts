@@ -110,11 +110,14 @@ export class Readers {
       return;
     }
     // An acknowledged row that a read does not find may still be on its way to the replicas this read asked
-    // (weak consistency, hints); it is lost only if it stays missing when every replica is asked (ALL).
+    // (weak consistency, hints); it is lost only if it stays missing when every replica answers (ALL). When
+    // no re-read is answered (a replica is down), nothing is proven either way and the row is not counted lost.
+    let answered = false;
     for (const delay of o.recheckDelaysMs) {
       await o.clock.sleep(delay);
       try {
         const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: RECHECK_CONSISTENCY });
+        answered = true;
         const again = rs.first();
         if (again) {
           o.recorder.recordNotYetVisible();
@@ -123,10 +126,11 @@ export class Readers {
           return;
         }
       } catch {
-        // A failed re-read proves nothing either way; the next delay tries again.
+        // Unanswered (e.g. unavailable): the next delay tries again.
       }
     }
-    o.recorder.recordLoss('missing', id, 'read');
+    if (answered) o.recorder.recordLoss('missing', id, 'read');
+    else o.recorder.event({ type: 'row-unverified', id, reason: 'not found at the run consistency; no re-read at ALL was answered' });
   }
 
   stop(): void {

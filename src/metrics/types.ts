@@ -11,6 +11,7 @@ export const ERROR_CLASSES = [
   'unavailable',
   'overloaded',
   'bootstrapping',
+  'connection',
   'other',
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
