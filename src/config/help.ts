@@ -32,3 +32,19 @@ export function renderEnvExample(): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/** README's settings tables, one per group. */
+export function renderSettingsMarkdown(): string {
+  const out: string[] = [];
+  for (const group of GROUPS) {
+    out.push(`#### ${group}`, '', '| variable | flag | default | meaning |', '|---|---|---|---|');
+    for (const key of keysOfGroup(group)) {
+      const s = SETTINGS[key];
+      const def = 'default' in s && s.default !== undefined ? `\`${s.default}\`` : '—';
+      const orig = s.original ? ' *(original)*' : '';
+      out.push(`| \`${s.env}\`${orig} | \`--${s.flag}\` | ${def} | ${s.doc.replace(/\|/g, '\\|')} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

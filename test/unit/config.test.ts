@@ -22,7 +22,7 @@ import {
   text,
 } from '../../src/config/parse.js';
 import { redact, Secret } from '../../src/config/secret.js';
-import { renderEnvExample } from '../../src/config/help.js';
+import { renderEnvExample, renderSettingsMarkdown } from '../../src/config/help.js';
 
 const KEYS = Object.keys(SETTINGS) as SettingKey[];
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -627,5 +627,13 @@ describe('help and .env.example', () => {
     const path = join(REPO_ROOT, '.env.example');
     assert.ok(existsSync(path), `${path} does not exist: generate it from renderEnvExample()`);
     assert.equal(readFileSync(path, 'utf8'), renderEnvExample());
+  });
+
+  test("README's settings section is the table's current rendering, naming every variable and flag", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    assert.ok(readme.includes(renderSettingsMarkdown()), 'README settings are stale: run npm run docs');
+    for (const s of Object.values(SETTINGS)) {
+      assert.ok(readme.includes(`\`${s.env}\``) && readme.includes(`\`--${s.flag}\``), s.env);
+    }
   });
 });
