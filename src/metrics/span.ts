@@ -5,6 +5,13 @@ export function zeroErrors(): ErrorCounts {
   return Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as ErrorCounts;
 }
 
+/** Sum of several error-count records, e.g. write retries plus read errors. */
+export function addErrorCounts(...all: ErrorCounts[]): ErrorCounts {
+  const out = zeroErrors();
+  for (const counts of all) for (const c of ERROR_CLASSES) out[c] += counts[c] ?? 0;
+  return out;
+}
+
 export function totalErrors(c: ErrorCounts): number {
   let n = 0;
   for (const k of ERROR_CLASSES) n += c[k];

@@ -2,7 +2,7 @@
 // here, in checked TypeScript; the browser code only draws what it is given.
 
 import { ERROR_CLASSES, type IntervalReport, type RunSummary, type TimelineEvent } from '../metrics/types.js';
-import { addErrorCounts } from './format.js';
+import { addErrorCounts } from '../metrics/span.js';
 import type { ChartData, ChartSeries, ChartSpec } from './htmlClient.js';
 
 // A long run has many losses or node flaps; past this many markers they hide the lines they annotate.

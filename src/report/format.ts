@@ -65,17 +65,6 @@ export function fmtErrorCounts(counts: ErrorCounts): string {
     .join(' ');
 }
 
-export function totalErrors(counts: ErrorCounts): number {
-  return ERROR_CLASSES.reduce((sum, c) => sum + (counts[c] ?? 0), 0);
-}
-
-/** Sum of several error-count records, e.g. write retries plus read errors. */
-export function addErrorCounts(...all: ErrorCounts[]): ErrorCounts {
-  const out = Object.fromEntries(ERROR_CLASSES.map((c) => [c, 0])) as ErrorCounts;
-  for (const counts of all) for (const c of ERROR_CLASSES) out[c] += counts[c] ?? 0;
-  return out;
-}
-
 /** ISO time of day in UTC ("14:03:27"), used to place events without a date on every line. */
 export function fmtClock(epochMs: number): string {
   if (!finite(epochMs)) return DASH;

@@ -11,7 +11,6 @@ import {
   type SpanStats,
 } from '../metrics/types.js';
 import {
-  addErrorCounts,
   fmtChange,
   fmtClock,
   fmtCount,
@@ -20,9 +19,9 @@ import {
   fmtRate,
   fmtTimeRange,
   relativeChange,
-  totalErrors,
   type Tone,
 } from './format.js';
+import { addErrorCounts, totalErrors } from '../metrics/span.js';
 import type { Column } from './textTable.js';
 
 export interface Cell {

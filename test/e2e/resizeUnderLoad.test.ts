@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import cassandra from 'cassandra-driver';
 import { LocalCluster } from '../../src/local/cassandra.js';
+import { parseId } from '../../src/load/rowContent.js';
 import { CassandraProvider } from '../../src/local/cassandraProvider.js';
 import { startCloudServer, type CloudServer } from '../../src/local/cloudServer.js';
 import { EXIT } from '../../src/metrics/thresholds.js';
@@ -131,4 +133,42 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.ok(s.verification && s.verification.missing === 0 && s.verification.corrupt === 0, JSON.stringify(s.verification));
     assert.equal(s.verification.checked, s.verification.acknowledged);
   });
+
+  it('detects rows deleted or altered behind its back, by id, and fails with exit code 4', { timeout: 4 * 60_000 }, async () => {
+    const config = testConfig({ ...LOAD, SCY_KEYSPACE: 'loss_ks', SCY_RF: '1', SCY_DURATION: '8s' });
+    const tampered = { deleted: [] as string[], altered: [] as string[] };
+    const deps = capturedDeps({
+      beforeVerify: async (client) => {
+        const rs = await client.execute('SELECT id FROM loss_ks.demo_table LIMIT 30');
+        const ids = rs.rows.map((r) => r.get('id') as cassandra.types.Uuid);
+        assert.ok(ids.length >= 30 && ids.every((id) => parseId(id.getBuffer()) !== null));
+        const all = { consistency: cassandra.types.consistencies.all, prepare: true };
+        for (const id of ids.slice(0, 7)) {
+          await client.execute('DELETE FROM loss_ks.demo_table WHERE id = ?', [id], all);
+          tampered.deleted.push(id.toString());
+        }
+        for (const id of ids.slice(7, 12)) {
+          await client.execute("UPDATE loss_ks.demo_table SET s3 = 'tampered' WHERE id = ?", [id], all);
+          tampered.altered.push(id.toString());
+        }
+      },
+    });
+    const result = await runTool(config, deps);
+    const s = result.summary;
+    assert.ok(s?.verification);
+    assert.equal(s.overall.writes.failedRows, 0, 'every written row was acknowledged, so every tampered row is one the sweep must check');
+    assert.equal(s.verification.checked, s.verification.acknowledged);
+    assert.equal(s.verification.missing, 7);
+    assert.equal(s.verification.corrupt, 5);
+    const sweep = s.losses.filter((l) => l.detectedBy === 'sweep');
+    assert.deepEqual(sweep.filter((l) => l.kind === 'missing').map((l) => l.id).sort(), [...tampered.deleted].sort());
+    assert.deepEqual(sweep.filter((l) => l.kind === 'corrupt').map((l) => l.id).sort(), [...tampered.altered].sort());
+    assert.ok(sweep.every((l) => l.phase.length > 0));
+    assert.equal(result.exitCode, EXIT.dataLoss);
+    const lossLine = s.thresholds.find((t) => t.name === 'lost or corrupt rows');
+    assert.ok(lossLine && !lossLine.passed && lossLine.actual === '12');
+    const events = readFileSync(join(result.runDir!, 'timeline.ndjson'), 'utf8');
+    assert.ok(events.includes(`"row-corrupt"`) && events.includes('"column":"s3"'));
+  });
 });
+
