@@ -70,14 +70,25 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-function assertPortFree(host: string, port: number): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
+function portFree(host: string, port: number): Promise<string | null> {
+  return new Promise((resolvePromise) => {
     const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`${host}:${port} is not free (${err.code}); is another Cassandra, or a node of another baseDir, still running?`)),
-    );
-    server.listen(port, host, () => server.close(() => resolvePromise()));
+    server.once('error', (err: NodeJS.ErrnoException) => resolvePromise(err.code ?? 'error'));
+    server.listen(port, host, () => server.close(() => resolvePromise(null)));
   });
+}
+
+/** Waits a little: a JVM killed by the previous lock holder's exit handler may still be closing its sockets. */
+async function waitPortFree(host: string, port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const problem = await portFree(host, port);
+    if (problem === null) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${host}:${port} is not free (${problem}); is another Cassandra, or a node of another baseDir, still running?`);
+    }
+    await sleep(500);
+  }
 }
 
 // Every local cluster binds 127.0.0.x:9042/7000, so only one can run per machine. Clusters take turns through
@@ -351,9 +362,9 @@ export class LocalCluster {
   private async launch(index: number): Promise<void> {
     const libDir = this.libDir!;
     const layout = nodeLayout(this.baseDir, index);
-    await assertPortFree(layout.address, 9042);
-    await assertPortFree(layout.address, 7000);
-    await assertPortFree('127.0.0.1', layout.jmxPort);
+    await waitPortFree(layout.address, 9042);
+    await waitPortFree(layout.address, 7000);
+    await waitPortFree('127.0.0.1', layout.jmxPort);
     await writeNodeConfig(layout, { clusterName: this.clusterName });
     const systemLog = join(layout.logDir, 'system.log');
     const mark = existsSync(systemLog) ? statSync(systemLog).size : 0;
