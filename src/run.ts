@@ -19,7 +19,8 @@ import { LoaderProbe } from './metrics/loaderProbe.js';
 import { Recorder } from './metrics/recorder.js';
 import { ResizeLog } from './metrics/resizeLog.js';
 import { EXIT, evaluateThresholds, exitCodeFor } from './metrics/thresholds.js';
-import type { RunSummary, VerificationReport } from './metrics/types.js';
+import { addErrorCounts, totalErrors, zeroErrors } from './metrics/span.js';
+import type { ErrorCounts, IntervalReport, RunSummary, VerificationReport } from './metrics/types.js';
 import type { Phase } from './phase.js';
 import { NdjsonWriter } from './report/ndjson.js';
 import { renderStatusLine } from './report/statusLine.js';
@@ -120,8 +121,24 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   deps.stopSignal.addEventListener('abort', () => requestStop('interrupted'), { once: true });
 
   const timeline = new NdjsonWriter(join(runDir, 'timeline.ndjson'));
+  // An error burst is a run of intervals with errors: one event where it starts (with the first counts), one
+  // where it ends (with the burst's totals), so the timeline marks it without a line per interval.
+  let burst: { since: number; errors: ErrorCounts } | null = null;
+  const trackBursts = (iv: IntervalReport): void => {
+    const errors = addErrorCounts(iv.writes.retriedErrors, iv.reads.errors);
+    if (totalErrors(errors) > 0) {
+      if (!burst) recorder.event({ type: 'error-burst-start', at: iv.startMs, errors });
+      burst = { since: burst?.since ?? iv.startMs, errors: addErrorCounts(burst?.errors ?? zeroErrors(), errors) };
+    } else if (burst) {
+      recorder.event({ type: 'error-burst-end', at: iv.startMs, sinceMs: burst.since, errors: burst.errors });
+      burst = null;
+    }
+  };
   recorder.addOutput({
-    interval: (iv) => timeline.write({ type: 'interval', at: iv.endMs, ...iv }),
+    interval: (iv) => {
+      timeline.write({ type: 'interval', at: iv.endMs, ...iv });
+      trackBursts(iv);
+    },
     phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
     event: (e) => timeline.write(e),
   });

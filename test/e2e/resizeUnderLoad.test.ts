@@ -1,7 +1,9 @@
 // The tool against real Cassandra nodes that really join and leave, behind the local Cloud API: load keeps
 // going through each resize, the scaler reports each transition, and every acknowledged row is read back.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import cassandra from 'cassandra-driver';
@@ -169,6 +171,41 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.ok(lossLine && !lossLine.passed && lossLine.actual === '12');
     const events = readFileSync(join(result.runDir!, 'timeline.ndjson'), 'utf8');
     assert.ok(events.includes(`"row-corrupt"`) && events.includes('"column":"s3"'));
+  });
+
+  it('the CLI stops on Ctrl+C: drains, verifies, prints the summary, exits 0; a second Ctrl+C exits 130 at once', { timeout: 3 * 60_000 }, async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'srt-sigint-'));
+    const args = ['dist/src/cli.js', '--contact-points', '127.0.0.1', '--local-dc', 'datacenter1', '--rf', '1', '--keyspace', 'sigint_ks',
+      '--write-workers', '1', '--batch-inflight', '2', '--read-rps', '50', '--report-secs', '1', '--out-dir', outDir];
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+    const runUntil = (signals: number[]): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let sent = false;
+        const onData = (b: Buffer): void => {
+          out += b.toString();
+          if (!sent && out.includes('writes ') && out.includes('rows/s')) {
+            sent = true;
+            for (const delay of signals) setTimeout(() => child.kill('SIGINT'), delay);
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+
+    const graceful = await runUntil([3000]);
+    assert.equal(graceful.code, 0, graceful.out.slice(-3000));
+    assert.match(graceful.out, /Ctrl\+C: stopping/);
+    assert.match(graceful.out, /draining in-flight work/);
+    assert.match(graceful.out, /Verification sweep/);
+    assert.match(graceful.out, /PASS/);
+    assert.ok(!/^\s+at /m.test(graceful.out), 'no stack trace');
+
+    const twice = await runUntil([2000, 2100]);
+    assert.equal(twice.code, 130, twice.out.slice(-2000));
+    assert.match(twice.out, /exiting now without draining/);
   });
 });
 
