@@ -18,6 +18,7 @@ import type { Logger } from './log.js';
 import { LoaderProbe } from './metrics/loaderProbe.js';
 import { Recorder } from './metrics/recorder.js';
 import { ResizeLog } from './metrics/resizeLog.js';
+import { ViewAgreement } from './metrics/viewAgreement.js';
 import { EXIT, evaluateThresholds, exitCodeFor } from './metrics/thresholds.js';
 import { addErrorCounts, totalErrors, zeroErrors } from './metrics/span.js';
 import type { ErrorCounts, IntervalReport, RunSummary, VerificationReport } from './metrics/types.js';
@@ -134,10 +135,13 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
       burst = null;
     }
   };
+  const views = new ViewAgreement((e) => recorder.event(e));
+  const driverUpHosts = (): number => client.hosts.values().filter((h) => h.isUp() && h.datacenter === config.localDc).length;
   recorder.addOutput({
     interval: (iv) => {
       timeline.write({ type: 'interval', at: iv.endMs, ...iv });
       trackBursts(iv);
+      views.check(iv.endMs, driverUpHosts(), iv.phase);
     },
     phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
     event: (e) => timeline.write(e),
@@ -266,7 +270,10 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     scalerDone,
   ]);
   recorder.finish();
+  views.close(clock.now());
   const warnings: string[] = [];
+  const disagreement = views.warning();
+  if (disagreement) warnings.push(disagreement);
   const unsettled = unsettledWarning(leftWrites);
   if (unsettled) warnings.push(unsettled);
   if (leftReads > 0) warnings.push(`${leftReads} reads were still in flight when the drain ended`);
