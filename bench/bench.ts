@@ -1,0 +1,208 @@
+// npm run bench: starts one local Cassandra node, then runs each case in a fresh worker process and writes
+// BENCHMARKS.md. Flags: --external (use a node already listening on 127.0.0.1:9042), --quick (short cases),
+// --only=writes,reads,pace,mem (a subset), --out=FILE (default BENCHMARKS.md), --prof (each tool case under
+// --cpu-prof, profiles in $TMPDIR/bench-prof/).
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cassandra from 'cassandra-driver';
+import { clientOptions } from '../src/db/connect.js';
+import { ensureSchema } from '../src/db/schema.js';
+import { LocalCluster } from '../src/local/cassandra.js';
+import { createLogger } from '../src/log.js';
+import { benchConfig, KEYSPACE, TABLE } from './common.js';
+import { EXTERNAL_PID_FILE } from './cluster.js';
+import { renderMarkdown, type BenchResults } from './report.js';
+import type { WorkerArgs } from './worker.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const a = argv.find((x) => x === `--${name}` || x.startsWith(`--${name}=`));
+  return a === undefined ? undefined : a.includes('=') ? a.slice(a.indexOf('=') + 1) : '';
+};
+const external = flag('external') !== undefined;
+const quick = flag('quick') !== undefined;
+const prof = flag('prof') !== undefined;
+const only = new Set((flag('only') ?? 'writes,reads,pace,mem').split(','));
+const outFile = resolve(repo, flag('out') || 'BENCHMARKS.md');
+const log = createLogger();
+
+const SEED_ROWS = 200_000;
+const WRITE_INFLIGHT = 32;
+/** Offered write load per batch size (rows/s), the same for tool and baseline; one node on 2 cores absorbs it. */
+const WRITE_RATE: Record<number, number> = { 1: 2000, 10: 12_000, 30: 12_000, 50: 12_000 };
+const BATCHES = [1, 10, 30, 50];
+const READ_RATES = [2000];
+const PACE_TARGETS = [500, 2000, 5000, 10_000, 20_000];
+const warmupMs = quick ? 1500 : 3000;
+const measureMs = quick ? 5000 : 12_000;
+
+let jvmPid: number | null = null;
+
+function jvmCpuUs(): number | null {
+  if (jvmPid === null) return null;
+  try {
+    const f = readFileSync(`/proc/${jvmPid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks / 100) * 1e6;
+  } catch {
+    return null;
+  }
+}
+
+async function runWorker<T>(a: WorkerArgs, nodeFlags: string[] = []): Promise<T & { serverCpuPercent: number | null; processSecs: number }> {
+  const flags = [...nodeFlags];
+  if (prof && a.mode !== 'seed') {
+    mkdirSync(join(tmpdir(), 'bench-prof'), { recursive: true });
+    flags.push('--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'bench-prof')}`, `--cpu-prof-name=${a.mode}-${a.batch ?? a.rate ?? ''}.cpuprofile`);
+  }
+  const t0 = performance.now();
+  const s0 = jvmCpuUs();
+  const child = spawn(process.execPath, [...flags, join(here, 'worker.js'), JSON.stringify(a)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  const wall = performance.now() - t0;
+  const s1 = jvmCpuUs();
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (code !== 0 || !line) throw new Error(`worker ${JSON.stringify(a)} exited ${code}: ${err.slice(-2000)}`);
+  const warnings = err.split('\n').filter((l) => l.startsWith('warn')).slice(0, 3);
+  if (warnings.length) log.warn(`${a.mode}: ${warnings.join(' | ')}`);
+  return {
+    ...(JSON.parse(line.slice(7)) as T),
+    serverCpuPercent: s0 !== null && s1 !== null ? ((s1 - s0) / (wall * 1000)) * 100 : null,
+    processSecs: wall / 1000,
+  };
+}
+
+function sh(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (e) {
+    const x = e as { stderr?: string };
+    return (x.stderr ?? '').trim();
+  }
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const results: BenchResults = {
+    machine: {
+      nproc: Number(sh('nproc', [])) || cpus().length,
+      cpuModel: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown',
+      memGb: Number(/MemTotal:\s*(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 2 ** 20,
+      node: process.version,
+      java: sh('java', ['-version']).split('\n')[0] ?? 'unknown',
+      cassandra: 'unknown',
+      date: new Date(began).toISOString(),
+    },
+    settings: { writeInflight: WRITE_INFLIGHT, writeRate: WRITE_RATE, warmupMs, measureMs, seedRows: SEED_ROWS },
+    writes: [],
+    reads: [],
+    pace: [],
+    paceFake: [],
+    mem: null,
+    durationSecs: 0,
+  };
+
+  let cluster: LocalCluster | null = null;
+  const cleanup = (): void => cluster?.killAllSync();
+  process.on('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  try {
+    if (!external && [...only].some((o) => o !== 'mem')) {
+      cluster = new LocalCluster({ baseDir: join(repo, '.cache', 'clusters', 'bench'), clusterName: 'bench', heapMb: 1024, log });
+      log.info('starting one local Cassandra node (waits for the machine-wide cluster lock if another run holds it)');
+      await cluster.start(1);
+      jvmPid = cluster.nodes()[0]?.pid ?? null;
+    }
+    if (external) {
+      try {
+        jvmPid = Number(readFileSync(EXTERNAL_PID_FILE, 'utf8')) || null;
+      } catch {
+        jvmPid = null;
+      }
+    }
+    if ([...only].some((o) => o !== 'mem')) {
+      const client = new cassandra.Client(clientOptions(benchConfig()));
+      await client.connect();
+      const rs = await client.execute('SELECT release_version FROM system.local');
+      results.machine.cassandra = String(rs.first()?.get('release_version') ?? 'unknown');
+      await client.execute(`DROP KEYSPACE IF EXISTS ${KEYSPACE}`);
+      await ensureSchema(client, { keyspace: KEYSPACE, table: TABLE, localDc: 'datacenter1', rf: 1 });
+      await client.shutdown();
+      const s = await runWorker<{ secs: number }>({ mode: 'seed', seedRows: SEED_ROWS });
+      log.info(`seeded ${SEED_ROWS} rows in ${s.secs.toFixed(1)} s`);
+    }
+
+    if (only.has('writes')) {
+      for (const batch of BATCHES) {
+        for (const mode of ['write-base', 'write-tool'] as const) {
+          const r = await runWorker<BenchResults['writes'][number]['tool']>({ mode, batch, inflight: WRITE_INFLIGHT, rowsPerSec: WRITE_RATE[batch]!, warmupMs, measureMs });
+          log.info(`${mode} batch ${batch}: ${r.cpuUsPerOp.toFixed(2)} µs/row, ${r.opsPerSec.toFixed(0)} rows/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
+          const row = results.writes.find((w) => w.batch === batch) ?? results.writes[results.writes.push({ batch, tool: null, base: null }) - 1]!;
+          row[mode === 'write-tool' ? 'tool' : 'base'] = r;
+        }
+      }
+    }
+    if (only.has('reads')) {
+      for (const rate of READ_RATES) {
+        const row: BenchResults['reads'][number] = { rate, tool: null, base: null };
+        for (const mode of ['read-base', 'read-tool'] as const) {
+          const r = await runWorker<NonNullable<typeof row.tool>>({ mode, rate, seedRows: SEED_ROWS, warmupMs, measureMs });
+          log.info(`${mode} ${rate}/s: ${r.cpuUsPerOp.toFixed(2)} µs/read, ${r.opsPerSec.toFixed(0)} reads/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
+          row[mode === 'read-tool' ? 'tool' : 'base'] = r;
+        }
+        results.reads.push(row);
+      }
+    }
+    if (only.has('pace')) {
+      for (const rate of PACE_TARGETS) {
+        const r = await runWorker<BenchResults['pace'][number]>({ mode: 'pace', rate, seedRows: SEED_ROWS, warmupMs: 2000, measureMs: quick ? 5000 : 10_000 });
+        r.rate = rate;
+        results.pace.push(r);
+        const fake = await runWorker<BenchResults['pace'][number]>({ mode: 'pace', fake: true, rate, seedRows: SEED_ROWS, warmupMs: 2000, measureMs: quick ? 5000 : 10_000 });
+        fake.rate = rate;
+        results.paceFake.push(fake);
+        log.info(`pace ${rate}/s, fake client: worst second ${Math.min(...fake.windows)}, lag p99 ${fake.lagP99Ms.toFixed(2)} ms, loader cpu ${fake.cpuPercent.toFixed(0)}%`);
+        const worst = Math.min(...r.windows);
+        log.info(`pace ${rate}/s: worst second ${worst}, lag p99 ${r.lagP99Ms.toFixed(2)} ms, loader cpu ${r.cpuPercent.toFixed(0)}%, server cpu ${r.serverCpuPercent?.toFixed(0) ?? '?'}%, service p99 ${r.serviceP99Ms.toFixed(1)} ms`);
+      }
+    }
+    if (cluster) {
+      await cluster.stop();
+      cluster = null;
+    }
+    if (only.has('mem')) {
+      const marks = quick ? [1_000_000, 3_000_000] : [1_000_000, 10_000_000];
+      results.mem = await runWorker<NonNullable<BenchResults['mem']>>({ mode: 'mem', memRows: marks }, ['--expose-gc']);
+      for (const s of results.mem.snaps) log.info(`mem ${s.label}: rss ${s.rssMb.toFixed(0)} MB heap ${s.heapUsedMb.toFixed(0)} MB (after gc: rss ${s.rssAfterGcMb.toFixed(0)} heap ${s.heapUsedAfterGcMb.toFixed(0)})`);
+    }
+  } finally {
+    if (cluster) await cluster.stop();
+  }
+  results.durationSecs = (Date.now() - began) / 1000;
+  const md = renderMarkdown(results);
+  writeFileSync(outFile, md);
+  writeFileSync(join(repo, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write('\n' + md);
+  log.info(`wrote ${outFile} in ${results.durationSecs.toFixed(0)} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    log.error(`bench failed: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
