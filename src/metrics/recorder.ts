@@ -25,6 +25,8 @@ interface PhaseSlot {
   phase: Phase;
   acc: SpanAccumulator;
   endMs: number | null;
+  /** A finished phase never changes again: its report is computed once, then its histograms are frozen. */
+  report?: PhaseReport;
 }
 
 // Most events are few (phase and topology changes); errors can burst, so the timeline keeps a bounded number.
@@ -126,6 +128,7 @@ export class Recorder {
     const last = this.slots[this.slots.length - 1]!;
     last.endMs = now;
     this.emitPhaseEnd(last);
+    last.acc.freeze();
     this.slots.push({ index: last.index + 1, phase: p, acc: new SpanAccumulator(now), endMs: null });
     this.event({ type: 'phase', label: phaseLabel(p), detail: p });
   }
@@ -156,14 +159,18 @@ export class Recorder {
     return iv;
   }
 
-  private phaseReport(slot: PhaseSlot, endMs = slot.endMs ?? this.clock.now()): PhaseReport {
-    return {
+  private phaseReport(slot: PhaseSlot): PhaseReport {
+    if (slot.report) return slot.report;
+    const endMs = slot.endMs ?? this.clock.now();
+    const report: PhaseReport = {
       ...slot.acc.stats(endMs),
       index: slot.index,
       phase: slot.phase,
       key: phaseKey(slot.phase),
       label: phaseLabel(slot.phase),
     };
+    if (slot.endMs !== null) slot.report = report;
+    return report;
   }
 
   /** Closes the last interval and phase; call once at the end of the run. */

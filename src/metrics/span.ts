@@ -83,6 +83,14 @@ export class SpanAccumulator {
     this.loaderWeightMs = w;
   }
 
+  /** Compacts the histograms of a span that is only kept for reporting from now on (see LatencyHistogram.freeze). */
+  freeze(): void {
+    this.batchLatency.freeze();
+    this.rowLatency.freeze();
+    this.responseLatency.freeze();
+    this.serviceLatency.freeze();
+  }
+
   stats(endMs: number): SpanStats {
     const durationMs = Math.max(0, endMs - this.startMs);
     const perSec = (n: number): number => (durationMs > 0 ? (n * 1000) / durationMs : 0);
