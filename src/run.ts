@@ -20,8 +20,8 @@ import { Recorder } from './metrics/recorder.js';
 import { ResizeLog } from './metrics/resizeLog.js';
 import { ViewAgreement } from './metrics/viewAgreement.js';
 import { EXIT, evaluateThresholds, exitCodeFor } from './metrics/thresholds.js';
-import { addErrorCounts, totalErrors, zeroErrors } from './metrics/span.js';
-import type { ErrorCounts, IntervalReport, RunSummary, VerificationReport } from './metrics/types.js';
+import { ErrorBursts } from './metrics/errorBursts.js';
+import type { RunSummary, VerificationReport } from './metrics/types.js';
 import type { Phase } from './phase.js';
 import { NdjsonWriter } from './report/ndjson.js';
 import { renderStatusLine } from './report/statusLine.js';
@@ -62,7 +62,6 @@ function reportedSettings(config: Config): Record<string, unknown> {
     if (v === undefined) continue;
     out[SETTINGS[key].env] = SETTINGS[key].secret ? '***' : v;
   }
-  if (config.password) out.SCY_PASSWORD = '***';
   if (config.cloud) out.SCY_CLOUD_TOKEN = '***';
   return out;
 }
@@ -122,25 +121,13 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   deps.stopSignal.addEventListener('abort', () => requestStop('interrupted'), { once: true });
 
   const timeline = new NdjsonWriter(join(runDir, 'timeline.ndjson'));
-  // An error burst is a run of intervals with errors: one event where it starts (with the first counts), one
-  // where it ends (with the burst's totals), so the timeline marks it without a line per interval.
-  let burst: { since: number; errors: ErrorCounts } | null = null;
-  const trackBursts = (iv: IntervalReport): void => {
-    const errors = addErrorCounts(iv.writes.retriedErrors, iv.reads.errors);
-    if (totalErrors(errors) > 0) {
-      if (!burst) recorder.event({ type: 'error-burst-start', at: iv.startMs, errors });
-      burst = { since: burst?.since ?? iv.startMs, errors: addErrorCounts(burst?.errors ?? zeroErrors(), errors) };
-    } else if (burst) {
-      recorder.event({ type: 'error-burst-end', at: iv.startMs, sinceMs: burst.since, errors: burst.errors });
-      burst = null;
-    }
-  };
+  const bursts = new ErrorBursts((e) => recorder.event(e));
   const views = new ViewAgreement((e) => recorder.event(e));
   const driverUpHosts = (): number => client.hosts.values().filter((h) => h.isUp() && h.datacenter === config.localDc).length;
   recorder.addOutput({
     interval: (iv) => {
       timeline.write({ type: 'interval', at: iv.endMs, ...iv });
-      trackBursts(iv);
+      bursts.observe(iv);
       views.check(iv.endMs, driverUpHosts(), iv.phase);
     },
     phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
