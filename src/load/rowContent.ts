@@ -102,51 +102,72 @@ function seedOf(run: RunIdentity, seq: number): number {
   return (Math.imul(seq % 2 ** 32, 0x9e3779b1) ^ Math.floor(seq / 2 ** 32) ^ run.nonce) >>> 0;
 }
 
-/** Values of the row with sequence number `seq`, in the column order of schema.ts. */
-export function rowValues(run: RunIdentity, seq: number): unknown[] {
-  const r = rng(seedOf(run, seq));
-  const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
-  const text = (): string => {
-    const bound = int(0, 250);
-    const len = int(0, bound);
-    const at = int(0, TEXT_POOL.length - len);
-    return TEXT_POOL.slice(at, at + len);
-  };
+// The row generator below is the mulberry32 of rng() inlined on module state: one row is generated
+// synchronously from start to end, so no closure per row is needed. It draws exactly the same numbers in the
+// same order as the original closure-based version (rows.test.ts pins the content).
+let state = 0;
+function next(): number {
+  state = (state + 0x6d2b79f5) >>> 0;
+  let t = state;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+function int(lo: number, hi: number): number {
+  return lo + Math.floor(next() * (hi - lo + 1));
+}
+function text(): string {
+  const bound = int(0, 250);
+  const len = int(0, bound);
+  const at = int(0, TEXT_POOL.length - len);
+  return TEXT_POOL.slice(at, at + len);
+}
+
+/**
+ * Fills out[1..15] with the row's column values, dates as epoch milliseconds (out[0], the id, is left alone).
+ * The draw order is the column order of the original: created, tags, flags, score, then updated, names, ints, texts.
+ */
+function fillRow(run: RunIdentity, seq: number, out: unknown[]): void {
+  state = seedOf(run, seq);
   const created = run.startMs - int(0, DAY_MS / 1000) * 1000;
-  const tags: string[] = [];
+  let tags = '';
   for (let n = int(0, 5); n > 0; n--) {
     const len = int(1, 12);
     const at = int(0, TAG_POOL.length - len);
-    tags.push(`"${TAG_POOL.slice(at, at + len)}"`);
+    tags += (tags === '' ? '"' : ',"') + TAG_POOL.slice(at, at + len) + '"';
   }
-  const json = `{"version":1,"flags":{"active":${r() < 0.5},"beta":${r() < 0.5}},"score":${int(0, 1_000_000)},"tags":[${tags.join(',')}]}`;
-  return [
-    makeId(run, seq),
-    new Date(created),
-    new Date(created + int(0, DAY_MS / 1000) * 1000),
-    FIRST[int(0, FIRST.length - 1)],
-    LAST[int(0, LAST.length - 1)],
-    json,
-    int(-10_000, 10_000),
-    int(-10_000, 10_000),
-    int(-10_000, 10_000),
-    int(-10_000, 10_000),
-    int(-10_000, 10_000),
-    text(),
-    text(),
-    text(),
-    text(),
-    text(),
-  ];
+  const active = next() < 0.5;
+  const beta = next() < 0.5;
+  out[1] = created;
+  out[5] = '{"version":1,"flags":{"active":' + active + ',"beta":' + beta + '},"score":' + int(0, 1_000_000) + ',"tags":[' + tags + ']}';
+  out[2] = created + int(0, DAY_MS / 1000) * 1000;
+  out[3] = FIRST[int(0, FIRST.length - 1)];
+  out[4] = LAST[int(0, LAST.length - 1)];
+  for (let i = 6; i <= 10; i++) out[i] = int(-10_000, 10_000);
+  for (let i = 11; i <= 15; i++) out[i] = text();
 }
+
+/** Values of the row with sequence number `seq`, in the column order of schema.ts. */
+export function rowValues(run: RunIdentity, seq: number): unknown[] {
+  const out = new Array<unknown>(16);
+  fillRow(run, seq, out);
+  out[0] = makeId(run, seq);
+  out[1] = new Date(out[1] as number);
+  out[2] = new Date(out[2] as number);
+  return out;
+}
+
+// Scratch row for diffRow: filled and compared synchronously, so one array serves every call.
+const expected = new Array<unknown>(16);
+const DATE_COLUMNS = new Set([1, 2]);
 
 /** Compares a row read back with what the id says it must hold; returns the first differing column or null. */
 export function diffRow(run: RunIdentity, seq: number, row: cassandra.types.Row): string | null {
-  const expected = rowValues(run, seq);
-  for (let i = 1; i < expected.length; i++) {
+  fillRow(run, seq, expected);
+  for (let i = 1; i < 16; i++) {
     const want = expected[i];
     const got = row.get(COLUMNS[i]!);
-    const same = want instanceof Date ? got instanceof Date && got.getTime() === want.getTime() : got === want;
+    const same = DATE_COLUMNS.has(i) ? got instanceof Date && got.getTime() === want : got === want;
     if (!same) return COLUMNS[i]!;
   }
   return null;
