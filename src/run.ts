@@ -145,10 +145,12 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   }
   const resizes = new ResizeLog(() => ('cycle' in recorder.phase ? recorder.phase.cycle : 0));
 
-  for (const name of ['hostAdd', 'hostRemove', 'hostUp', 'hostDown'] as const) {
+  // The driver's own view of the topology, named like the chart's node markers (host-down/-removed in red).
+  const driverEvents = { hostAdd: 'host-added', hostRemove: 'host-removed', hostUp: 'host-up', hostDown: 'host-down' } as const;
+  for (const [name, type] of Object.entries(driverEvents)) {
     client.on(name, (host: cassandra.Host) => {
-      recorder.event({ type: `cql-${name}`, address: host.address, dc: host.datacenter });
-      log.info(`driver: ${name} ${host.address}`);
+      recorder.event({ type, source: 'cql-driver', address: host.address, dc: host.datacenter });
+      log.info(`driver: ${type} ${host.address}`);
     });
   }
 

@@ -91,8 +91,8 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.ok(s.overall.writes.rows > 1000);
     const timeline = readFileSync(join(result.runDir!, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
     assert.ok(timeline.some((e) => e.type === 'interval'));
-    assert.ok(timeline.some((e) => e.type === 'cql-hostAdd' || e.type === 'cql-hostUp'));
-    assert.ok(timeline.some((e) => e.type === 'cql-hostRemove' || e.type === 'cql-hostDown'));
+    assert.ok(timeline.some((e) => e.type === 'host-added' || e.type === 'host-up'));
+    assert.ok(timeline.some((e) => e.type === 'host-removed' || e.type === 'host-down'));
     assert.ok(timeline.filter((e) => e.type === 'phase').length >= 5);
     assert.ok(existsSync(join(result.runDir!, 'report.html')));
     assert.ok(existsSync(join(result.runDir!, 'summary.json')));
@@ -127,7 +127,7 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.equal(result.exitCode, EXIT.ok, deps.lines.slice(-40).join('\n'));
     const errors = totalErrors(s.overall.writes.retriedErrors) + totalErrors(s.overall.reads.errors);
     const timeline = readFileSync(join(result.runDir!, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; endMs?: number; writes?: { rows: number } });
-    assert.ok(timeline.some((e) => e.type === 'cql-hostDown'), 'the driver reported the killed node down');
+    assert.ok(timeline.some((e) => e.type === 'host-down'), 'the driver reported the killed node down');
     assert.ok(errors > 0, 'requests cut off by the kill are counted as errors, not fatal');
     // Writes went on while the node was down.
     const whileDown = timeline.filter((e) => e.type === 'interval' && e.endMs! > killedAt + 2000 && e.endMs! < killedAt + 8000);
