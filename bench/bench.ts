@@ -14,7 +14,7 @@ import { LocalCluster } from '../src/local/cassandra.js';
 import { createLogger } from '../src/log.js';
 import { benchConfig, KEYSPACE, TABLE } from './common.js';
 import { EXTERNAL_PID_FILE } from './cluster.js';
-import { renderMarkdown, type BenchResults } from './report.js';
+import { renderMarkdown, type BenchResults, type CaseResult } from './report.js';
 import type { WorkerArgs } from './worker.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,7 +27,7 @@ const flag = (name: string): string | undefined => {
 const external = flag('external') !== undefined;
 const quick = flag('quick') !== undefined;
 const prof = flag('prof') !== undefined;
-const only = new Set((flag('only') ?? 'writes,reads,pace,mem').split(','));
+const only = new Set((flag('only') ?? 'writes,reads,pace,saturate,mem').split(','));
 const outFile = resolve(repo, flag('out') || 'BENCHMARKS.md');
 const log = createLogger();
 
@@ -35,7 +35,7 @@ const SEED_ROWS = 200_000;
 const WRITE_INFLIGHT = 32;
 /** Offered write load per batch size (rows/s), the same for tool and baseline; one node on 2 cores absorbs it. */
 const WRITE_RATE: Record<number, number> = { 1: 2000, 10: 12_000, 30: 12_000, 50: 12_000 };
-const BATCHES = [1, 10, 30, 50];
+const BATCHES = flag('batches') ? flag('batches')!.split(',').map(Number) : [1, 10, 30, 50];
 const READ_RATES = [2000];
 const PACE_TARGETS = [500, 2000, 5000, 10_000, 20_000];
 const warmupMs = quick ? 1500 : 3000;
@@ -53,6 +53,35 @@ function jvmCpuUs(): number | null {
   } catch {
     return null;
   }
+}
+
+/** The JVM's scheduler group priority (Linux autogroup: nice on the process alone has no effect across sessions). */
+function setAutogroupNice(pid: number, nice: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function combine(runs: CaseResult[]): CaseResult & { runsUsPerOp: number[] } {
+  const sum = (f: (r: CaseResult) => number): number => runs.reduce((a, r) => a + f(r), 0);
+  const mean = (f: (r: CaseResult) => number): number => sum(f) / runs.length;
+  const server = runs.every((r) => r.serverCpuPercent !== null) ? mean((r) => r.serverCpuPercent!) : null;
+  return {
+    ...runs[0]!,
+    ops: sum((r) => r.ops),
+    cpuUs: sum((r) => r.cpuUs),
+    wallMs: sum((r) => r.wallMs),
+    opsPerSec: mean((r) => r.opsPerSec),
+    cpuUsPerOp: sum((r) => r.cpuUs) / Math.max(1, sum((r) => r.ops)),
+    cpuPercent: mean((r) => r.cpuPercent),
+    loop: { p50Ms: mean((r) => r.loop.p50Ms), p99Ms: mean((r) => r.loop.p99Ms), maxMs: Math.max(...runs.map((r) => r.loop.maxMs)) },
+    serverCpuPercent: server,
+    processSecs: sum((r) => r.processSecs),
+    runsUsPerOp: runs.map((r) => r.cpuUsPerOp),
+  };
 }
 
 async function runWorker<T>(a: WorkerArgs, nodeFlags: string[] = []): Promise<T & { serverCpuPercent: number | null; processSecs: number }> {
@@ -109,6 +138,7 @@ async function main(): Promise<void> {
     reads: [],
     pace: [],
     paceFake: [],
+    saturate: [],
     mem: null,
     durationSecs: 0,
   };
@@ -145,25 +175,27 @@ async function main(): Promise<void> {
       log.info(`seeded ${SEED_ROWS} rows in ${s.secs.toFixed(1)} s`);
     }
 
+    // Each pair runs base, tool, tool, base (ABBA) so drift in the machine's load falls on both alike; the
+    // figures are totals over both runs of each (CPU summed over operations summed).
+    const pair = async (mk: (mode: 'base' | 'tool') => WorkerArgs, what: string, unit: string): Promise<{ tool: CaseResult; base: CaseResult }> => {
+      const runs: Record<'tool' | 'base', CaseResult[]> = { tool: [], base: [] };
+      for (const side of ['base', 'tool', 'tool', 'base'] as const) {
+        const r = await runWorker<CaseResult>(mk(side));
+        runs[side].push(r);
+        log.info(`${what} ${side}: ${r.cpuUsPerOp.toFixed(2)} µs/${unit}, ${r.opsPerSec.toFixed(0)} ${unit}s/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
+      }
+      return { tool: combine(runs.tool), base: combine(runs.base) };
+    };
     if (only.has('writes')) {
       for (const batch of BATCHES) {
-        for (const mode of ['write-base', 'write-tool'] as const) {
-          const r = await runWorker<BenchResults['writes'][number]['tool']>({ mode, batch, inflight: WRITE_INFLIGHT, rowsPerSec: WRITE_RATE[batch]!, warmupMs, measureMs });
-          log.info(`${mode} batch ${batch}: ${r.cpuUsPerOp.toFixed(2)} µs/row, ${r.opsPerSec.toFixed(0)} rows/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
-          const row = results.writes.find((w) => w.batch === batch) ?? results.writes[results.writes.push({ batch, tool: null, base: null }) - 1]!;
-          row[mode === 'write-tool' ? 'tool' : 'base'] = r;
-        }
+        const r = await pair((side) => ({ mode: `write-${side}`, batch, inflight: WRITE_INFLIGHT, rowsPerSec: WRITE_RATE[batch]!, warmupMs, measureMs }), `writes batch ${batch}`, 'row');
+        results.writes.push({ batch, ...r });
       }
     }
     if (only.has('reads')) {
       for (const rate of READ_RATES) {
-        const row: BenchResults['reads'][number] = { rate, tool: null, base: null };
-        for (const mode of ['read-base', 'read-tool'] as const) {
-          const r = await runWorker<NonNullable<typeof row.tool>>({ mode, rate, seedRows: SEED_ROWS, warmupMs, measureMs });
-          log.info(`${mode} ${rate}/s: ${r.cpuUsPerOp.toFixed(2)} µs/read, ${r.opsPerSec.toFixed(0)} reads/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
-          row[mode === 'read-tool' ? 'tool' : 'base'] = r;
-        }
-        results.reads.push(row);
+        const r = await pair((side) => ({ mode: `read-${side}`, rate, seedRows: SEED_ROWS, warmupMs, measureMs }), `reads ${rate}/s`, 'read');
+        results.reads.push({ rate, ...r });
       }
     }
     if (only.has('pace')) {
@@ -177,6 +209,22 @@ async function main(): Promise<void> {
         log.info(`pace ${rate}/s, fake client: worst second ${Math.min(...fake.windows)}, lag p99 ${fake.lagP99Ms.toFixed(2)} ms, loader cpu ${fake.cpuPercent.toFixed(0)}%`);
         const worst = Math.min(...r.windows);
         log.info(`pace ${rate}/s: worst second ${worst}, lag p99 ${r.lagP99Ms.toFixed(2)} ms, loader cpu ${r.cpuPercent.toFixed(0)}%, server cpu ${r.serverCpuPercent?.toFixed(0) ?? '?'}%, service p99 ${r.serviceP99Ms.toFixed(1)} ms`);
+      }
+    }
+    if (only.has('saturate') && jvmPid !== null) {
+      // Closed loop at the tool's default 96 batches in flight (server saturated): the event-loop delay of tool
+      // and baseline with the Cassandra JVM at normal priority, then with its scheduler group at nice 19.
+      for (const jvmNice of [0, 19]) {
+        if (!setAutogroupNice(jvmPid, jvmNice)) break;
+        try {
+          for (const mode of ['write-tool', 'write-base'] as const) {
+            const r = await runWorker<CaseResult>({ mode, batch: 30, inflight: 96, warmupMs, measureMs: quick ? 5000 : 8000 });
+            results.saturate.push({ mode, jvmNice, ...r });
+            log.info(`saturated ${mode}, JVM nice ${jvmNice}: ${r.opsPerSec.toFixed(0)} rows/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p50/p99/max ${r.loop.p50Ms.toFixed(1)}/${r.loop.p99Ms.toFixed(1)}/${r.loop.maxMs.toFixed(1)} ms`);
+          }
+        } finally {
+          setAutogroupNice(jvmPid, 0);
+        }
       }
     }
     if (cluster) {
@@ -194,7 +242,7 @@ async function main(): Promise<void> {
   results.durationSecs = (Date.now() - began) / 1000;
   const md = renderMarkdown(results);
   writeFileSync(outFile, md);
-  writeFileSync(join(repo, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(flag('out') ? outFile.replace(/\.md$/, '') + '.json' : join(repo, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
   process.stdout.write('\n' + md);
   log.info(`wrote ${outFile} in ${results.durationSecs.toFixed(0)} s`);
 }

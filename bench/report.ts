@@ -13,6 +13,8 @@ export interface CaseResult {
   loop: LoopDelay;
   serverCpuPercent: number | null;
   processSecs: number;
+  /** Per-run figures when the case ran more than once. */
+  runsUsPerOp?: number[];
 }
 
 export interface PaceResult extends CaseResult {
@@ -44,6 +46,8 @@ export interface BenchResults {
   pace: PaceResult[];
   /** The same pacing against an in-process client that answers at once: the loader alone. */
   paceFake: PaceResult[];
+  /** Closed loop at 96 batches in flight, the JVM at normal priority and at nice 19. */
+  saturate: (CaseResult & { mode: string; jvmNice: number })[];
   mem: { snaps: MemSnap[]; rowsPerSec: number; cpuUsPerRow: number; loop: LoopDelay; serverCpuPercent: number | null } | null;
   durationSecs: number;
 }
@@ -51,6 +55,7 @@ export interface BenchResults {
 const f = (n: number | null | undefined, d = 1): string => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (a: CaseResult | null, b: CaseResult | null): string => (a && b && b.cpuUsPerOp > 0 ? `${(a.cpuUsPerOp / b.cpuUsPerOp).toFixed(2)}×` : '–');
+const runs = (c: CaseResult | null): string => (c?.runsUsPerOp ? c.runsUsPerOp.map((x) => x.toFixed(1)).join(', ') : '–');
 const met = (ok: boolean): string => (ok ? '**met**' : '**missed**');
 
 /** Verdict on one pacing target: did the loader and server keep up, and if not, which gave out. */
@@ -120,13 +125,13 @@ export function renderMarkdown(r: BenchResults): string {
     `${r.settings.warmupMs / 1000} s warm-up, ${r.settings.measureMs / 1000} s measured. CPU % is of one core; loop = event-loop delay (monitorEventLoopDelay at 10 ms resolution, minus those 10 ms: an idle loop reads 0).`,
     '',
   );
-  out.push('| batch | tool µs/row | baseline µs/row | ratio | tool rows/s | baseline rows/s | tool CPU % | base CPU % | tool loop p50/p99/max ms | base loop p50/p99/max ms | server CPU % (tool/base) |');
-  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| batch | tool µs/row | baseline µs/row | ratio | tool runs | base runs | tool rows/s | baseline rows/s | tool CPU % | base CPU % | tool loop p50/p99/max ms | base loop p50/p99/max ms | server CPU % (tool/base) |');
+  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const w of r.writes) {
     const t = w.tool;
     const b = w.base;
     out.push(
-      `| ${w.batch} | ${f(t?.cpuUsPerOp, 2)} | ${f(b?.cpuUsPerOp, 2)} | ${ratio(t, b)} | ${t ? int(t.opsPerSec) : '–'} | ${b ? int(b.opsPerSec) : '–'} | ${f(t?.cpuPercent, 0)} | ${f(b?.cpuPercent, 0)} | ` +
+      `| ${w.batch} | ${f(t?.cpuUsPerOp, 2)} | ${f(b?.cpuUsPerOp, 2)} | ${ratio(t, b)} | ${runs(t)} | ${runs(b)} | ${t ? int(t.opsPerSec) : '–'} | ${b ? int(b.opsPerSec) : '–'} | ${f(t?.cpuPercent, 0)} | ${f(b?.cpuPercent, 0)} | ` +
         `${t ? `${f(t.loop.p50Ms)}/${f(t.loop.p99Ms)}/${f(t.loop.maxMs)}` : '–'} | ${b ? `${f(b.loop.p50Ms)}/${f(b.loop.p99Ms)}/${f(b.loop.maxMs)}` : '–'} | ${f(t?.serverCpuPercent, 0)}/${f(b?.serverCpuPercent, 0)} |`,
     );
   }
@@ -134,13 +139,13 @@ export function renderMarkdown(r: BenchResults): string {
 
   out.push('## Reads: client CPU per read', '');
   out.push('Both paced at the same rate against the seeded rows. The tool verifies every row it reads (re-derives the row from its id and compares 15 columns); the baseline only reads.', '');
-  out.push('| reads/s | tool µs/read | baseline µs/read | ratio | tool achieved/s | base achieved/s | tool CPU % | base CPU % | tool loop p50/p99/max ms | base loop p50/p99/max ms |');
-  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  out.push('| reads/s | tool µs/read | baseline µs/read | ratio | tool runs | base runs | tool achieved/s | base achieved/s | tool CPU % | base CPU % | tool loop p50/p99/max ms | base loop p50/p99/max ms |');
+  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const x of r.reads) {
     const t = x.tool;
     const b = x.base;
     out.push(
-      `| ${int(x.rate)} | ${f(t?.cpuUsPerOp, 1)} | ${f(b?.cpuUsPerOp, 1)} | ${ratio(t, b)} | ${t ? int(t.opsPerSec) : '–'} | ${b ? int(b.opsPerSec) : '–'} | ${f(t?.cpuPercent, 0)} | ${f(b?.cpuPercent, 0)} | ` +
+      `| ${int(x.rate)} | ${f(t?.cpuUsPerOp, 1)} | ${f(b?.cpuUsPerOp, 1)} | ${ratio(t, b)} | ${runs(t)} | ${runs(b)} | ${t ? int(t.opsPerSec) : '–'} | ${b ? int(b.opsPerSec) : '–'} | ${f(t?.cpuPercent, 0)} | ${f(b?.cpuPercent, 0)} | ` +
         `${t ? `${f(t.loop.p50Ms)}/${f(t.loop.p99Ms)}/${f(t.loop.maxMs)}` : '–'} | ${b ? `${f(b.loop.p50Ms)}/${f(b.loop.p99Ms)}/${f(b.loop.maxMs)}` : '–'} |`,
     );
   }
@@ -170,6 +175,21 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.paceFake.length) {
     out.push('The same Readers and Pacer against an in-process client that answers at once (no driver, no server, no JVM', 'competing for the cores): what the loader alone can pace.', '');
     paceTable(r.paceFake, false);
+  }
+
+  if (r.saturate.length) {
+    out.push('## Event-loop delay with the server saturated', '');
+    out.push(
+      'Closed loop at the tool\'s default 96 batches in flight, batch 30, no rate gate: the node is saturated and the JVM',
+      'competes with the loader for the 2 cores. Then the same with the JVM\'s scheduler group (Linux autogroup) at nice 19.',
+      '',
+    );
+    out.push('| loader | JVM nice | rows/s | loader CPU % | µs/row | loop p50 ms | loop p99 ms | loop max ms | server CPU % |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const x of r.saturate) {
+      out.push(`| ${x.mode === 'write-tool' ? 'tool' : 'baseline'} | ${x.jvmNice} | ${int(x.opsPerSec)} | ${f(x.cpuPercent, 0)} | ${f(x.cpuUsPerOp, 2)} | ${f(x.loop.p50Ms)} | ${f(x.loop.p99Ms)} | ${f(x.loop.maxMs)} | ${f(x.serverCpuPercent, 0)} |`);
+    }
+    out.push('');
   }
 
   if (r.mem) {
