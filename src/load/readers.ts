@@ -39,6 +39,7 @@ export class Readers {
   private readonly pending = new Set<Promise<void>>();
   private loops: Promise<void>[] = [];
   private errorsLogged = 0;
+  private wake: { at: number; done: Promise<void> } | null = null;
   /** True once the first acknowledged id existed and the schedule began. */
   started = false;
 
@@ -73,7 +74,8 @@ export class Readers {
       const wait = due - o.clock.monotonic();
       // A short wait (the usual one, a slot's gap) sleeps without the abort signal: adding and removing an
       // abort listener per read cost more than the read's own bookkeeping, and stop() is at most that late.
-      if (wait > 0) await o.clock.sleep(wait, wait > SIGNAL_WAIT_MS ? signal : undefined);
+      if (wait > SIGNAL_WAIT_MS) await o.clock.sleep(wait, signal);
+      else if (wait > 0) await this.shortSleep(due, wait);
       if (signal.aborted) break;
       while (mine.size >= o.maxInflightPerWorker && !signal.aborted) await Promise.race(mine);
       const seq = o.ledger.pickRecent(Math.random);
@@ -85,6 +87,18 @@ export class Readers {
       mine.add(p);
       this.pending.add(p);
     }
+  }
+
+  /**
+   * Loops whose slots fall due in the same millisecond share one timer (timers fire on whole milliseconds
+   * anyway), so at thousands of reads per second there is at most one wake-up per millisecond, not one per read.
+   */
+  private shortSleep(due: number, wait: number): Promise<void> {
+    const at = Math.ceil(due);
+    if (this.wake !== null && this.wake.at === at) return this.wake.done;
+    const done = this.o.clock.sleep(wait);
+    this.wake = { at, done };
+    return done;
   }
 
   private async read(seq: number, dueMs: number): Promise<void> {
