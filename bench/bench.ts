@@ -177,9 +177,10 @@ async function main(): Promise<void> {
 
     // Each pair runs base, tool, tool, base (ABBA) so drift in the machine's load falls on both alike; the
     // figures are totals over both runs of each (CPU summed over operations summed).
-    const pair = async (mk: (mode: 'base' | 'tool') => WorkerArgs, what: string, unit: string): Promise<{ tool: CaseResult; base: CaseResult }> => {
+    const pair = async (mk: (mode: 'base' | 'tool') => WorkerArgs, what: string, unit: string, rounds = 1): Promise<{ tool: CaseResult; base: CaseResult }> => {
       const runs: Record<'tool' | 'base', CaseResult[]> = { tool: [], base: [] };
-      for (const side of ['base', 'tool', 'tool', 'base'] as const) {
+      const order = Array.from({ length: rounds }, () => ['base', 'tool', 'tool', 'base'] as const).flat();
+      for (const side of order) {
         const r = await runWorker<CaseResult>(mk(side));
         runs[side].push(r);
         log.info(`${what} ${side}: ${r.cpuUsPerOp.toFixed(2)} µs/${unit}, ${r.opsPerSec.toFixed(0)} ${unit}s/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
@@ -188,13 +189,13 @@ async function main(): Promise<void> {
     };
     if (only.has('writes')) {
       for (const batch of BATCHES) {
-        const r = await pair((side) => ({ mode: `write-${side}`, batch, inflight: WRITE_INFLIGHT, rowsPerSec: WRITE_RATE[batch]!, warmupMs, measureMs }), `writes batch ${batch}`, 'row');
+        const r = await pair((side) => ({ mode: `write-${side}`, batch, inflight: WRITE_INFLIGHT, rowsPerSec: WRITE_RATE[batch]!, warmupMs, measureMs }), `writes batch ${batch}`, 'row', batch === 30 && !quick ? 2 : 1);
         results.writes.push({ batch, ...r });
       }
     }
     if (only.has('reads')) {
       for (const rate of READ_RATES) {
-        const r = await pair((side) => ({ mode: `read-${side}`, rate, seedRows: SEED_ROWS, warmupMs, measureMs }), `reads ${rate}/s`, 'read');
+        const r = await pair((side) => ({ mode: `read-${side}`, rate, seedRows: SEED_ROWS, warmupMs, measureMs }), `reads ${rate}/s`, 'read', quick ? 1 : 2);
         results.reads.push({ rate, ...r });
       }
     }
