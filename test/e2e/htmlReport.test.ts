@@ -105,8 +105,10 @@ test('the summary table has one row per phase, and the verdict is shown', async 
   assert.equal((await page.locator('#verdict').innerText()).split('\n')[0], 'FAIL');
 });
 
-const updateScreenshot = { skip: process.env.UPDATE_SCREENSHOT !== '1' };
-test('screenshot for the README when UPDATE_SCREENSHOT=1', updateScreenshot, async () => {
-  await mkdir('docs', { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
-});
+// Not a check, so it is registered only when asked for: a normal run reports no skipped test.
+if (process.env.UPDATE_SCREENSHOT === '1') {
+  test('screenshot for the README', async () => {
+    await mkdir('docs', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+}
