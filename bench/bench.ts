@@ -2,7 +2,7 @@
 // BENCHMARKS.md. Flags: --external (use a node already listening on 127.0.0.1:9042), --quick (short cases),
 // --only=writes,reads,pace,mem (a subset), --out=FILE (default BENCHMARKS.md), --prof (each tool case under
 // --cpu-prof, profiles in $TMPDIR/bench-prof/).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
       cpuModel: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown',
       memGb: Number(/MemTotal:\s*(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 2 ** 20,
       node: process.version,
-      java: sh('java', ['-version']).split('\n')[0] ?? 'unknown',
+      java: (spawnSync('java', ['-version'], { encoding: 'utf8' }).stderr ?? '').split('\n')[0] || 'unknown',
       cassandra: 'unknown',
       date: new Date(began).toISOString(),
     },
