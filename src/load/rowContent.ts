@@ -50,7 +50,8 @@ export function parseId(id: Buffer): { run: RunIdentity; seq: number } | null {
 }
 
 // mulberry32: tiny, fast, and good enough to spread values; seeded per row from the sequence and nonce.
-function rng(seed: number): () => number {
+// Exported so tests draw reproducible random sequences from the same generator.
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -71,7 +72,7 @@ const TEXT_POOL = buildPool('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxy
 const TAG_POOL = buildPool('abcdefghijklmnopqrstuvwxyz', 1 << 12, 0x7a65);
 
 function buildPool(alphabet: string, size: number, seed: number): string {
-  const next = rng(seed);
+  const next = seededRandom(seed);
   let out = '';
   for (let i = 0; i < size; i++) out += alphabet[Math.floor(next() * alphabet.length)];
   return out;
@@ -102,7 +103,7 @@ function seedOf(run: RunIdentity, seq: number): number {
   return (Math.imul(seq % 2 ** 32, 0x9e3779b1) ^ Math.floor(seq / 2 ** 32) ^ run.nonce) >>> 0;
 }
 
-// The row generator below is the mulberry32 of rng() inlined on module state: one row is generated
+// The row generator below is the mulberry32 of seededRandom() inlined on module state: one row is generated
 // synchronously from start to end, so no closure per row is needed. It draws exactly the same numbers in the
 // same order as the original closure-based version (rows.test.ts pins the content).
 let state = 0;

@@ -1,9 +1,11 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { LoaderSample } from './span.js';
 
+const RESOLUTION_MS = 10;
+
 // The loader's own health, so a report can say when the client, not the cluster, was the limit.
 export class LoaderProbe {
-  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loop: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
 
@@ -19,7 +21,8 @@ export class LoaderProbe {
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
     const mem = process.memoryUsage();
-    const p99 = this.loop.count > 0 ? this.loop.percentile(99) / 1e6 : 0;
+    // The sampler's own timer period is part of each sample: an idle loop would read RESOLUTION_MS.
+    const p99 = this.loop.count > 0 ? Math.max(0, this.loop.percentile(99) / 1e6 - RESOLUTION_MS) : 0;
     this.loop.reset();
     return {
       cpuPercent: elapsedUs > 0 ? ((cpu.user + cpu.system) / elapsedUs) * 100 : 0,

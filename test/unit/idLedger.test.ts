@@ -1,18 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IdLedger } from '../../src/load/idLedger.js';
+import { seededRandom } from '../../src/load/rowContent.js';
 
-/** mulberry32, seeded, so property loops are reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
 
 /** A reference model: the state of every sequence number, kept naively. */
 class Model {

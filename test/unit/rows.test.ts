@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { diffRow, idBytes, makeId, MAX_SEQ, newRunIdentity, parseId, rowValues, type RunIdentity } from '../../src/load/rowContent.js';
+import { seededRandom, diffRow, idBytes, makeId, MAX_SEQ, newRunIdentity, parseId, rowValues, type RunIdentity } from '../../src/load/rowContent.js';
 import { batchSize } from '../../src/load/batchSize.js';
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
 
 // The original tool's 16 columns, in its CREATE TABLE order.
 const ORIGINAL_COLUMNS = [
