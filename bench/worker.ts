@@ -9,7 +9,7 @@ import { AimdLimiter } from '../src/load/limiter.js';
 import { Pacer } from '../src/load/pacer.js';
 import { Readers } from '../src/load/readers.js';
 import { makeId, newRunIdentity, parseId, rowValues, type RunIdentity } from '../src/load/rowContent.js';
-import { Writers } from '../src/load/writers.js';
+import { Writers, writerSettings } from '../src/load/writers.js';
 import { createLogger } from '../src/log.js';
 import { LoaderProbe } from '../src/metrics/loaderProbe.js';
 import { Recorder } from '../src/metrics/recorder.js';
@@ -397,12 +397,7 @@ async function mem(): Promise<void> {
     client: fake,
     insertCql: insertCql(target),
     consistency: 1,
-    workers: config.writeWorkers,
-    batchMin: config.batchMin,
-    batchMax: config.batchMax,
-    biasHigh: config.batchBiasHigh,
-    batchesPerCycle: config.batchesPerCycle,
-    maxAttempts: 6,
+    ...writerSettings(config),
     run,
     ledger,
     limiter,

@@ -13,7 +13,7 @@ import { Pacer } from './load/pacer.js';
 import { Readers } from './load/readers.js';
 import { newRunIdentity } from './load/rowContent.js';
 import { verifyAcknowledged } from './load/verifier.js';
-import { Writers } from './load/writers.js';
+import { Writers, writerSettings } from './load/writers.js';
 import type { Logger } from './log.js';
 import { LoaderProbe } from './metrics/loaderProbe.js';
 import { Recorder } from './metrics/recorder.js';
@@ -158,12 +158,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     client,
     insertCql: insertCql(target),
     consistency,
-    workers: config.writeWorkers,
-    batchMin: config.batchMin,
-    batchMax: config.batchMax,
-    biasHigh: config.batchBiasHigh,
-    batchesPerCycle: config.batchesPerCycle,
-    maxAttempts: 6,
+    ...writerSettings(config),
     run,
     ledger,
     limiter,

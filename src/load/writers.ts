@@ -1,5 +1,6 @@
 import type cassandra from 'cassandra-driver';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config/load.js';
 import { BACKOFF_CLASSES, RETRYABLE_CLASSES, classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
 import type { Recorder } from '../metrics/recorder.js';
@@ -27,6 +28,21 @@ export interface WriterOptions {
   recorder: Recorder;
   clock: Clock;
   log: Logger;
+}
+
+/** The writer settings that come straight from the configuration, shared by the run and the benchmark. */
+export function writerSettings(
+  config: Pick<Config, 'writeWorkers' | 'batchMin' | 'batchMax' | 'batchBiasHigh' | 'batchesPerCycle'>,
+): Pick<WriterOptions, 'workers' | 'batchMin' | 'batchMax' | 'biasHigh' | 'batchesPerCycle' | 'maxAttempts'> {
+  return {
+    workers: config.writeWorkers,
+    batchMin: config.batchMin,
+    batchMax: config.batchMax,
+    biasHigh: config.batchBiasHigh,
+    batchesPerCycle: config.batchesPerCycle,
+    // Six attempts with backoff capped at 2 s ride out a node restart of several seconds.
+    maxAttempts: 6,
+  };
 }
 
 // How many identical errors in a row are logged before the log goes quiet (counters keep counting).
