@@ -99,7 +99,7 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.ok(!deps.lines.join('\n').includes(TOKEN), 'the token never appears in output');
   });
 
-  it('survives a node killed under load, counts the errors and ends cleanly', { timeout: 6 * 60_000 }, async () => {
+  it('survives a node killed under load, counts the errors and ends cleanly', { timeout: 6 * 60_000 }, async (t) => {
     await cluster.addNode();
     const config = testConfig({
       ...LOAD,
@@ -123,8 +123,20 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     const result = await runTool(config, deps);
     await chaos;
     const s = result.summary;
-    assert.ok(s);
-    assert.equal(result.exitCode, EXIT.ok, deps.lines.slice(-40).join('\n'));
+    assert.ok(s?.verification);
+    // At consistency ONE a write acknowledged by the killed replica alone can really be lost: Cassandra syncs
+    // its commit log every 10 s, and SIGKILL takes what was not synced. Seen here once in several runs. The
+    // tool's job is to say so, by id, with exit code 4; otherwise the run ends with 0.
+    const lost = s.verification.missing + s.verification.corrupt;
+    if (lost > 0) {
+      t.diagnostic(`the database lost ${lost} acknowledged rows at consistency ONE around the kill; reported by id`);
+      assert.equal(result.exitCode, EXIT.dataLoss);
+      const sweep = s.losses.filter((l) => l.detectedBy === 'sweep');
+      assert.equal(sweep.length, Math.min(lost, 1000));
+      assert.ok(sweep.every((l) => /^[0-9a-f-]{36}$/.test(l.id) && l.phase.length > 0));
+    } else {
+      assert.equal(result.exitCode, EXIT.ok, deps.lines.slice(-40).join('\n'));
+    }
     const errors = totalErrors(s.overall.writes.retriedErrors) + totalErrors(s.overall.reads.errors);
     const timeline = readFileSync(join(result.runDir!, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; endMs?: number; writes?: { rows: number } });
     assert.ok(timeline.some((e) => e.type === 'host-down'), 'the driver reported the killed node down');
@@ -132,7 +144,6 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     // Writes went on while the node was down.
     const whileDown = timeline.filter((e) => e.type === 'interval' && e.endMs! > killedAt + 2000 && e.endMs! < killedAt + 8000);
     assert.ok(whileDown.length > 0 && whileDown.every((e) => e.writes!.rows > 0), JSON.stringify(whileDown.map((e) => e.writes)));
-    assert.ok(s.verification && s.verification.missing === 0 && s.verification.corrupt === 0, JSON.stringify(s.verification));
     assert.equal(s.verification.checked, s.verification.acknowledged);
   });
 
