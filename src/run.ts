@@ -133,17 +133,25 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
     event: (e) => timeline.write(e),
   });
+  const resizes = new ResizeLog(() => ('cycle' in recorder.phase ? recorder.phase.cycle : 0));
+  // With SCY_ABORT_ON_FAIL every threshold is checked at each interval over the phases so far (the current one
+  // included once it is long enough to judge, and a resize still running against its time limit).
   if (config.abortOnFail) {
     recorder.addOutput({
-      phaseEnded: (p) => {
-        const failed = evaluateThresholds(config, { phases: [p], resizes: [], lostRows: 0, minPhaseMs: config.reportSecs * 1000, nowMs: clock.now() })
-          .filter((r) => !r.passed && r.name !== 'lost or corrupt rows');
-        if (failed.length > 0) requestStop(`threshold failed in ${p.label}: ${failed.map((r) => `${r.name} ${r.actual} (limit ${r.limit})`).join('; ')}`);
-        if (recorder.lossesTotal.missing + recorder.lossesTotal.corrupt > config.maxLostRows) requestStop('acknowledged rows were lost');
+      interval: () => {
+        const failed = evaluateThresholds(config, {
+          phases: recorder.phaseReports(),
+          resizes: resizes.records,
+          lostRows: recorder.lossesTotal.missing + recorder.lossesTotal.corrupt,
+          minPhaseMs: config.reportSecs * 1000,
+          nowMs: clock.now(),
+        }).filter((r) => !r.passed);
+        if (failed.length > 0) {
+          requestStop(`threshold failed: ${failed.map((r) => `${r.name} ${r.actual} (limit ${r.limit}) in ${r.scope}`).join('; ')}`);
+        }
       },
     });
   }
-  const resizes = new ResizeLog(() => ('cycle' in recorder.phase ? recorder.phase.cycle : 0));
 
   // The driver's own view of the topology, named like the chart's node markers (host-down/-removed in red).
   const driverEvents = { hostAdd: 'host-added', hostRemove: 'host-removed', hostUp: 'host-up', hostDown: 'host-down' } as const;

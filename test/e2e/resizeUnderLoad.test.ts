@@ -218,5 +218,26 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.equal(twice.code, 130, twice.out.slice(-2000));
     assert.match(twice.out, /exiting now without draining/);
   });
+
+  it('with SCY_ABORT_ON_FAIL a threshold that fails mid-run stops the run early with exit code 3', { timeout: 2 * 60_000 }, async () => {
+    const config = testConfig({
+      ...LOAD,
+      SCY_KEYSPACE: 'abort_ks',
+      SCY_RF: '1',
+      SCY_REPORT_SECS: '1',
+      SCY_DURATION: '60s',
+      SCY_MAX_WRITE_P99_MS: '0.001',
+      SCY_ABORT_ON_FAIL: '1',
+    });
+    const deps = capturedDeps();
+    const began = Date.now();
+    const result = await runTool(config, deps);
+    assert.ok(Date.now() - began < 45_000, 'stopped long before the 60 s duration');
+    assert.equal(result.exitCode, EXIT.thresholdFailed);
+    assert.ok(deps.lines.some((l) => /stopping \(threshold failed: write p99 \(batch\)/.test(l)), deps.lines.join('\n'));
+    const t = result.summary!.thresholds.find((x) => x.name === 'write p99 (batch)');
+    assert.ok(t && !t.passed);
+    assert.equal(result.summary!.verification?.missing, 0);
+  });
 });
 
