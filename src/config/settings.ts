@@ -144,7 +144,7 @@ export const SETTINGS = {
   maxResizeSecs: s({ env: 'SCY_MAX_RESIZE_SECS', flag: 'max-resize-secs', group: 'Thresholds', parse: decimal(0), arg: 's',
     doc: 'Fail when a resize takes longer than this.' }),
   abortOnFail: d({ env: 'SCY_ABORT_ON_FAIL', flag: 'abort-on-fail', group: 'Thresholds', parse: bool, default: '0', arg: '0|1',
-    doc: 'Check thresholds at every phase end and stop the run at the first failure.' }),
+    doc: 'Check thresholds at every report interval over the phases so far and stop the run at the first failure.' }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
