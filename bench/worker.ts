@@ -7,7 +7,7 @@ import { COLUMNS, insertCql, selectCql } from '../src/db/schema.js';
 import { IdLedger } from '../src/load/idLedger.js';
 import { AimdLimiter } from '../src/load/limiter.js';
 import { Pacer } from '../src/load/pacer.js';
-import { Readers } from '../src/load/readers.js';
+import { Readers, readerSettings } from '../src/load/readers.js';
 import { makeId, newRunIdentity, parseId, rowValues, type RunIdentity } from '../src/load/rowContent.js';
 import { Writers, writerSettings } from '../src/load/writers.js';
 import { createLogger } from '../src/log.js';
@@ -409,9 +409,7 @@ async function mem(): Promise<void> {
     client: fake,
     selectCql: selectCql(target),
     consistency: 1,
-    workers: config.readWorkers,
-    maxInflightPerWorker: 512,
-    recheckDelaysMs: [500, 2000, 5000],
+    ...readerSettings(config),
     run,
     ledger,
     pacer,

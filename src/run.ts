@@ -10,7 +10,7 @@ import { ensureSchema, insertCql, selectCql } from './db/schema.js';
 import { IdLedger } from './load/idLedger.js';
 import { AimdLimiter } from './load/limiter.js';
 import { Pacer } from './load/pacer.js';
-import { Readers } from './load/readers.js';
+import { Readers, readerSettings } from './load/readers.js';
 import { newRunIdentity } from './load/rowContent.js';
 import { verifyAcknowledged } from './load/verifier.js';
 import { Writers, writerSettings } from './load/writers.js';
@@ -179,9 +179,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
       client,
       selectCql: selectCql(target),
       consistency,
-      workers: config.readWorkers,
-      maxInflightPerWorker: 512,
-      recheckDelaysMs: [500, 2000, 5000],
+      ...readerSettings(config),
       run,
       ledger,
       pacer,

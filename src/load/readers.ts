@@ -1,5 +1,6 @@
 import cassandra from 'cassandra-driver';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config/load.js';
 import { classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
 import type { Recorder } from '../metrics/recorder.js';
@@ -12,6 +13,17 @@ export const RECHECK_CONSISTENCY = cassandra.types.consistencies.all;
 
 // Waits longer than this listen for stop(); shorter ones just run out.
 const SIGNAL_WAIT_MS = 50;
+
+/** The reader settings that come from the configuration or are the tool's fixed policy, shared by run and bench. */
+export function readerSettings(config: Pick<Config, 'readWorkers'>): Pick<ReaderOptions, 'workers' | 'maxInflightPerWorker' | 'recheckDelaysMs'> {
+  return {
+    workers: config.readWorkers,
+    // Enough for any rate one event loop can send while a node stalls for seconds; past it, latency shows it.
+    maxInflightPerWorker: 512,
+    // Re-reads of a missing row at ALL, spread over several seconds so hints and slow replicas can catch up.
+    recheckDelaysMs: [500, 2000, 5000],
+  };
+}
 
 export interface ReaderOptions {
   client: cassandra.Client;
