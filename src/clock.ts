@@ -73,10 +73,6 @@ export class FakeClock implements Clock {
     this.t = end;
     await flushMicrotasks();
   }
-
-  get pendingSleepers(): number {
-    return this.sleepers.length;
-  }
 }
 
 async function flushMicrotasks(): Promise<void> {

@@ -1,6 +1,6 @@
 import { redact } from './config/secret.js';
 
-// Human-facing log lines go to stderr-free stdout with a timestamp and a source tag; everything passes
+// Log lines carry a timestamp and a source tag (info to stdout, warnings and errors to stderr); everything passes
 // through redact() so no secret can leak through a library's error text.
 export type LogLevel = 'info' | 'warn' | 'error';
 

@@ -264,6 +264,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   const warnings: string[] = [];
   const disagreement = views.warning();
   if (disagreement) warnings.push(disagreement);
+  if (recorder.droppedEvents > 0) warnings.push(`${recorder.droppedEvents} timeline events beyond the first 20,000 were kept only in timeline.ndjson, not in the HTML report`);
   const unsettled = unsettledWarning(leftWrites);
   if (unsettled) warnings.push(unsettled);
   if (leftReads > 0) warnings.push(`${leftReads} reads were still in flight when the drain ended`);
