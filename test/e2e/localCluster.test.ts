@@ -114,6 +114,11 @@ describe('local Cassandra cluster', { timeout: 30 * MINUTE }, () => {
   });
 
   it('decommissions node 2 and keeps every row', { timeout: 5 * MINUTE }, async (t) => {
+    // Node 2 was killed right after the RF 2 keyspace was created; until it has that schema again it would not
+    // see the RF 2 keyspace, and decommission would not need --force.
+    // checkSchemaAgreement exists in cassandra-driver 4.10 but is missing from its typings.
+    const metadata = client!.metadata as unknown as { checkSchemaAgreement(): Promise<boolean> };
+    await until('schema agreement', MINUTE, async () => (await metadata.checkSchemaAgreement()) || undefined);
     await timed(t, 'decommission node 2', () => cluster.decommission());
     assert.deepEqual(cluster.nodes().map((n) => n.index), [1]);
     assert.ok(logLines.some((l) => l.includes('retrying with --force')), 'the RF 2 keyspace should have forced --force');
