@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger, type Logger } from '../log.js';
@@ -88,6 +88,27 @@ async function waitPortFree(host: string, port: number, timeoutMs = 30_000): Pro
       throw new Error(`${host}:${port} is not free (${problem}); is another Cassandra, or a node of another baseDir, still running?`);
     }
     await sleep(500);
+  }
+}
+
+function portAccepting(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(2000, () => done(false));
+  });
+}
+
+async function waitPortAccepting(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await portAccepting(host, port))) {
+    if (Date.now() > deadline) throw new Error(`${host}:${port} does not accept connections ${timeoutMs / 1000} s after the node said it serves CQL`);
+    await sleep(200);
   }
 }
 
@@ -406,6 +427,8 @@ export class LocalCluster {
     this.log.info(`starting node ${index} on ${layout.address} (pid ${node.pid}, JMX ${layout.jmxPort})`);
     try {
       await this.waitForLog(node, systemLog, mark);
+      // The log line comes as the CQL listener is being bound; a client connecting in that instant is refused.
+      await waitPortAccepting(layout.address, 9042, 30_000);
     } catch (err) {
       await this.stopJvm(node, 'SIGKILL');
       throw err;

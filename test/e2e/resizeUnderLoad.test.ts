@@ -65,7 +65,7 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     const deps = capturedDeps();
     const result = await runTool(config, deps);
     const s = result.summary;
-    assert.ok(s, 'a summary was produced');
+    assert.ok(s, `a summary was produced:\n${deps.lines.join('\n')}`);
     assert.equal(result.exitCode, EXIT.ok, deps.lines.slice(-40).join('\n'));
 
     const kinds = s.phases.map((p) => p.key).filter((k) => k !== 'waiting');
@@ -123,7 +123,7 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     const result = await runTool(config, deps);
     await chaos;
     const s = result.summary;
-    assert.ok(s?.verification);
+    assert.ok(s?.verification, deps.lines.join('\n'));
     // At consistency ONE a write acknowledged by the killed replica alone can really be lost: Cassandra syncs
     // its commit log every 10 s, and SIGKILL takes what was not synced. Seen here once in several runs. The
     // tool's job is to say so, by id, with exit code 4; otherwise the run ends with 0.
