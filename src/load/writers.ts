@@ -5,7 +5,7 @@ import { BACKOFF_CLASSES, RETRYABLE_CLASSES, classifyError, describeError } from
 import type { Logger } from '../log.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { drainPending } from './drain.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs } from '../backoff.js';
 import { batchSize } from './batchSize.js';
 import type { IdLedger } from './idLedger.js';
 import type { AimdLimiter, Permit } from './limiter.js';

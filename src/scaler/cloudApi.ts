@@ -1,3 +1,4 @@
+import { backoffMs } from '../backoff.js';
 import { request, type Dispatcher } from 'undici';
 import { realClock, type Clock } from '../clock.js';
 import { redact, type Secret } from '../config/secret.js';
@@ -200,8 +201,8 @@ export class CloudApi implements CloudApiClient {
 
 /** Capped exponential backoff with "equal jitter": never less than half the step, so retries stay spaced. */
 export function backoffDelay(attempt: number, p: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random = Math.random): number {
-  const step = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(step / 2 + random() * (step / 2));
+  // Retry attempts count from 1 here.
+  return Math.round(backoffMs(attempt - 1, p.baseDelayMs, p.maxDelayMs, random));
 }
 
 /** Turns a raw HTTP answer into the envelope's data, or a CloudApiError carrying the envelope's code. */
