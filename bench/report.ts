@@ -154,7 +154,7 @@ export function renderMarkdown(r: BenchResults): string {
 
   out.push('## Read pacing accuracy', '');
   out.push(
-    'The tool\'s Readers (one reader loop, so the n-th request sent is the n-th slot taken) at each target. Achieved = reads',
+    'The tool\'s Readers (one dispatcher sends in slot order, so the n-th request sent is the n-th slot taken) at each target. Achieved = reads',
     'completed in each 1-second window of the measured span; lag = send time − due time. Loader CPU is of one core; server',
     'CPU is the Cassandra JVM\'s (of one core; 2 cores = 200%).',
     '',

@@ -240,7 +240,7 @@ async function readTool(trace: boolean): Promise<void> {
     completed++;
     recordRead(a, b);
   };
-  // Tracing: one reader loop takes slots and sends in slot order, so the n-th select is the n-th slot.
+  // Tracing: the one dispatcher takes slots and sends in slot order, so the n-th select is the n-th slot.
   const dues: number[] = [];
   const lags: number[] = [];
   const perSecond = new Map<number, number>();
@@ -284,9 +284,7 @@ async function readTool(trace: boolean): Promise<void> {
     client,
     selectCql: selectCql(target),
     consistency: consistencyCode(config.consistency),
-    workers: trace ? 1 : config.readWorkers,
-    maxInflightPerWorker: trace ? 512 * config.readWorkers : 512,
-    recheckDelaysMs: [500, 2000, 5000],
+    ...readerSettings(config),
     run: SEED_RUN,
     ledger,
     pacer,

@@ -193,7 +193,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   readers?.start();
   log.info(
     `load: ${config.writeWorkers} writers (batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
-      (readsOn ? `${config.readWorkers} readers at ${config.readRps} reads/s, ` : 'no reads, ') +
+      (readsOn ? `${config.readRps} reads/s (≤ ${config.readWorkers * readerSettings(config).maxInflightPerWorker} in flight), ` : 'no reads, ') +
       `consistency ${config.consistency}; uncompressed CQL frames (cassandra-driver has no protocol compression)`,
   );
 

@@ -102,7 +102,7 @@ export const SETTINGS = {
   writeWorkers: d({ env: 'SCY_WRITE_WORKERS', flag: 'write-workers', group: 'Load', parse: integer(0, 1024), default: '8', arg: 'n', original: true,
     doc: 'Writer loops (0 disables writes). All share one in-flight limit.' }),
   readWorkers: d({ env: 'SCY_READ_WORKERS', flag: 'read-workers', group: 'Load', parse: integer(0, 1024), default: '4', arg: 'n', original: true,
-    doc: 'Reader loops sharing the read schedule (0 disables reads).' }),
+    doc: 'Reader lanes (0 disables reads). Reads follow one open-loop schedule; each lane may have 512 reads outstanding, so this bounds reads in flight.' }),
   readRps: d({ env: 'SCY_READ_RPS', flag: 'read-rps', group: 'Load', parse: decimal(0, 10_000_000), default: '1000', arg: 'n', original: true,
     doc: 'Total point reads per second across readers, paced open-loop (latency counts from the intended start).' }),
   batchMin: d({ env: 'SCY_BATCH_MIN', flag: 'batch-min', group: 'Load', parse: integer(1, 10_000), default: '10', arg: 'n', original: true,
