@@ -9,7 +9,7 @@ export interface Permit {
 
 interface Waiter {
   grant: (p: Permit | null) => void;
-  detach: () => void;
+  signal: AbortSignal | undefined;
 }
 
 export class AimdLimiter {
@@ -17,6 +17,8 @@ export class AimdLimiter {
   private epoch = 0;
   private held = 0;
   private readonly waiters: Waiter[] = [];
+  /** Signals already listened to: one abort listener per signal, not one per wait (a wait per batch). */
+  private readonly watched = new WeakSet<AbortSignal>();
   cuts = 0;
 
   constructor(
@@ -47,19 +49,17 @@ export class AimdLimiter {
     if (signal?.aborted) return Promise.resolve(null);
     const now = this.tryAcquire();
     if (now) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
-        resolve(null);
-      };
-      const waiter: Waiter = {
-        grant: resolve,
-        detach: () => signal?.removeEventListener('abort', onAbort),
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-    });
+    if (signal && !this.watched.has(signal)) {
+      this.watched.add(signal);
+      signal.addEventListener('abort', () => this.dropWaiters(signal), { once: true });
+    }
+    return new Promise((resolve) => this.waiters.push({ grant: resolve, signal }));
+  }
+
+  private dropWaiters(signal: AbortSignal): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i]!.signal === signal) this.waiters.splice(i, 1)[0]!.grant(null);
+    }
   }
 
   release(permit: Permit, outcome: 'ok' | 'overload' | 'neutral'): void {
@@ -73,7 +73,6 @@ export class AimdLimiter {
     }
     while (this.waiters.length > 0 && this.held < this.limit) {
       const w = this.waiters.shift()!;
-      w.detach();
       this.held++;
       w.grant({ epoch: this.epoch });
     }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AimdLimiter, type Permit } from '../../src/load/limiter.js';
@@ -236,5 +237,27 @@ describe('AimdLimiter', () => {
     await flush();
     assert.ok(bPermit, 'B must get the free slot (nothing else is in flight to release it later)');
     assert.equal(l.inflight, 1);
+  });
+
+  test('many waits on one signal add one abort listener, and a later abort touches only waiting acquirers', async () => {
+    const l = new AimdLimiter(1);
+    let held = l.tryAcquire()!;
+    const stop = new AbortController();
+    for (let round = 0; round < 50; round++) {
+      const next = l.acquire(stop.signal);
+      l.release(held, 'ok');
+      const p = await next;
+      assert.ok(p, `round ${round}: the waiter gets the freed permit`);
+      held = p;
+    }
+    assert.equal(getEventListeners(stop.signal, 'abort').length, 1);
+    const other = new AbortController();
+    const waiting = l.acquire(stop.signal);
+    const otherWaiting = l.acquire(other.signal);
+    stop.abort();
+    assert.equal(await waiting, null);
+    assert.equal(l.inflight, 1, 'the permit already granted is still held');
+    l.release(held, 'ok');
+    assert.ok(await otherWaiting, 'a waiter on another signal is not dropped');
   });
 });
