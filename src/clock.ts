@@ -14,13 +14,20 @@ export const realClock: Clock = {
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted || ms <= 0) return resolve();
-      const done = (): void => {
+      if (!signal) {
+        setTimeout(resolve, ms);
+        return;
+      }
+      // Only an abort clears the timer: clearing one that has fired costs a timer-list walk per sleep.
+      const aborted = (): void => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', aborted);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', aborted, { once: true });
     }),
 };
 
