@@ -1,5 +1,6 @@
 // One line per report interval: enough to watch a run live, short enough to scan while the cluster resizes.
 
+import { loaderStrain } from '../metrics/loaderHealth.js';
 import type { IntervalReport } from '../metrics/types.js';
 import { phaseLabel } from '../phase.js';
 import { fmtCount, fmtErrorCounts, fmtMs, fmtRate, paint } from './format.js';
@@ -25,7 +26,9 @@ export function renderStatusLine(iv: IntervalReport, scalerState: string, opts: 
     r.corrupt > 0 ? `corrupt ${fmtCount(r.corrupt)}` : '',
   ].filter(Boolean);
   if (lost.length > 0) parts.push(paint(lost.join(' '), 'red', color));
-  parts.push(`loader cpu ${Math.round(iv.loader.cpuPercent)}% loop p99 ${fmtMs(iv.loader.eventLoopDelayP99Ms)}`);
+  const strain = loaderStrain(iv.loader);
+  const loader = `loader cpu ${Math.round(iv.loader.cpuPercent)}% loop p99 ${fmtMs(iv.loader.eventLoopDelayP99Ms)}`;
+  parts.push(strain ? paint(`${loader} (loader-bound: figures may show the client, not the cluster)`, 'red', color) : loader);
   parts.push(`scaler ${scalerState}`);
   return parts.join(paint(' · ', 'dim', color));
 }

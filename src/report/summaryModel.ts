@@ -22,6 +22,7 @@ import {
   type Tone,
 } from './format.js';
 import { addErrorCounts, totalErrors } from '../metrics/span.js';
+import { LOADER_CPU_LIMIT_PERCENT, LOADER_LOOP_LIMIT_MS } from '../metrics/loaderHealth.js';
 import type { Column } from './textTable.js';
 
 export interface Cell {
@@ -87,6 +88,8 @@ function throughputTable(phases: PhaseReport[]): TableModel {
       { header: 'missing', group: 'reads' },
       { header: 'not yet visible', group: 'reads' },
       { header: 'corrupt', group: 'reads' },
+      { header: 'cpu', group: 'loader' },
+      { header: 'loop p99', group: 'loader' },
     ],
     rows: phases.map((p) => [
       phaseCell(p),
@@ -97,6 +100,8 @@ function throughputTable(phases: PhaseReport[]): TableModel {
       countCell(p.reads.missing),
       countCell(p.reads.notYetVisible, 'yellow'),
       countCell(p.reads.corrupt),
+      c(`${p.loader.cpuPercent.toFixed(0)}%`, p.loader.cpuPercent >= LOADER_CPU_LIMIT_PERCENT ? 'red' : undefined),
+      c(fmtMs(p.loader.eventLoopDelayP99Ms), p.loader.eventLoopDelayP99Ms >= LOADER_LOOP_LIMIT_MS ? 'red' : undefined),
     ]),
   };
 }

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loaderStrain, loaderWarnings } from '../../src/metrics/loaderHealth.js';
+import type { IntervalReport } from '../../src/metrics/types.js';
+import { phaseLabel } from '../../src/phase.js';
+import { renderStatusLine } from '../../src/report/statusLine.js';
+import { buildSampleRun } from '../fixtures/sampleRun.js';
+
+const strain = (iv: IntervalReport, cpuPercent: number, eventLoopDelayP99Ms: number): IntervalReport => ({
+  ...iv,
+  loader: { ...iv.loader, cpuPercent, eventLoopDelayP99Ms },
+});
+
+test('loaderStrain names what is near its limit, and nothing when the loader has room', () => {
+  assert.equal(loaderStrain({ cpuPercent: 89, eventLoopDelayP99Ms: 49, rssMb: 1, heapMb: 1 }), null);
+  assert.equal(loaderStrain({ cpuPercent: 96, eventLoopDelayP99Ms: 3, rssMb: 1, heapMb: 1 }), 'cpu 96% of a core');
+  assert.equal(loaderStrain({ cpuPercent: 20, eventLoopDelayP99Ms: 80, rssMb: 1, heapMb: 1 }), 'event-loop delay p99 80 ms');
+});
+
+test('the summary says in which phases the loader was strained, even when the run average is fine', () => {
+  const { intervals, summary } = buildSampleRun();
+  const calm = loaderWarnings(summary.overall, intervals);
+  assert.ok(calm.every((w) => !/loader/.test(w)), 'the sample run never strains its loader');
+  const resizeAt = intervals.findIndex((iv) => iv.phase.kind === 'resizing');
+  const marked = intervals.map((iv, i) => (i === resizeAt ? strain(iv, 97, 12) : i === resizeAt + 1 ? strain(iv, 40, 75) : iv));
+  const [w, ...rest] = loaderWarnings(summary.overall, marked).filter((x) => !calm.includes(x));
+  assert.equal(rest.length, 0, 'the run as a whole was not strained');
+  assert.match(w!, new RegExp(`strained in 2 of ${intervals.length} report intervals`));
+  assert.match(w!, /cpu up to 97% of a core, event-loop delay p99 up to 75 ms/);
+  assert.ok(w!.includes(phaseLabel(intervals[resizeAt]!.phase)), w);
+});
+
+test('a strained interval is flagged on the live status line; a calm one is not', () => {
+  const { intervals } = buildSampleRun();
+  const calm = renderStatusLine(intervals[0]!, 'stable 3/30s at 3', { color: false });
+  assert.doesNotMatch(calm, /loader-bound/);
+  const busy = renderStatusLine(strain(intervals[0]!, 98, 5), 'stable 3/30s at 3', { color: false });
+  assert.match(busy, /loader cpu 98% loop p99 [\d.]+ms \(loader-bound: figures may show the client, not the cluster\)/);
+});
