@@ -15,6 +15,7 @@ import { newRunIdentity } from './load/rowContent.js';
 import { verifyAcknowledged } from './load/verifier.js';
 import { Writers, writerSettings } from './load/writers.js';
 import type { Logger } from './log.js';
+import { loaderWarnings } from './metrics/loaderHealth.js';
 import { LoaderProbe } from './metrics/loaderProbe.js';
 import { Recorder } from './metrics/recorder.js';
 import { ResizeLog } from './metrics/resizeLog.js';
@@ -199,8 +200,8 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
 
   let scalerDone: Promise<ScalerOutcome | null> = Promise.resolve(null);
   const scalerStop = new AbortController();
+  let scaler: Scaler | null = null;
   if (config.cloud) {
-    let scaler: Scaler | null = null;
     const api = new CloudApi({
       baseUrl: config.cloud.apiBase,
       token: config.cloud.token,
@@ -241,7 +242,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
 
   const reportTimer = setInterval(() => {
     const iv = recorder.tick();
-    print(renderStatusLine(iv, phaseText(recorder.phase), { color: deps.color }));
+    print(renderStatusLine(iv, scaler?.activity ?? 'none (load only)', { color: deps.color }));
   }, config.reportSecs * 1000);
   const durationTimer =
     config.durationSecs !== undefined ? setTimeout(() => requestStop(`duration ${config.durationSecs}s reached`), config.durationSecs * 1000) : null;
@@ -300,7 +301,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     minPhaseMs: config.reportSecs * 1000,
     nowMs: clock.now(),
   });
-  warnings.push(...loaderWarnings(recorder.overall()));
+  warnings.push(...loaderWarnings(recorder.overall(), recorder.intervals));
   const exitCode = exitCodeFor(thresholds, lostRows);
   const summary: RunSummary = {
     tool: { name: 'scylla-resize-test', version: deps.version },
@@ -324,20 +325,4 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   return { exitCode, summary, runDir };
 }
 
-function phaseText(p: Phase): string {
-  return p.kind === 'load-only' ? 'no scaler' : p.kind === 'waiting' ? `waiting: ${p.reason}` : p.kind === 'steady' ? `steady at ${p.nodes}` : `resizing ${p.from}→${p.to}`;
-}
 
-function loaderWarnings(overall: RunSummary['overall']): string[] {
-  const out: string[] = [];
-  if (overall.loader.eventLoopDelayP99Ms > 50) {
-    out.push(`the loader's event loop lagged (p99 ${overall.loader.eventLoopDelayP99Ms.toFixed(0)} ms): the client may have limited throughput and inflated latency`);
-  }
-  if (overall.loader.cpuPercent > 90) {
-    out.push(`the loader used ${overall.loader.cpuPercent.toFixed(0)}% of a core on average: the client, not the cluster, may be the limit`);
-  }
-  if (overall.reads.scheduled > 0 && overall.reads.completed < overall.reads.scheduled * 0.99) {
-    out.push(`reads fell behind their schedule: ${overall.reads.completed} done of ${overall.reads.scheduled} due`);
-  }
-  return out;
-}

@@ -92,6 +92,8 @@ type Submitted = { kind: 'request'; id: string } | { kind: 'at-target' } | { kin
 
 /** How many times to look for the request an ambiguous POST may have created (one poll apart). */
 const ADOPT_LOOKS = 3;
+/** Consecutive failed GETs of a tracked request before the cluster itself is asked whether the resize is over. */
+const UNREADABLE_POLLS = 5;
 
 export class Scaler {
   private readonly pollMs: number;
@@ -107,10 +109,16 @@ export class Scaler {
   private lastMap = '';
   private lastWaitDetail = '';
   private signal: AbortSignal = new AbortController().signal;
+  private doing = 'starting';
 
   constructor(private readonly o: ScalerOptions) {
     this.pollMs = Math.max(1, o.pollSecs * 1000);
     this.stableMs = Math.max(0, o.stableSecs * 1000);
+  }
+
+  /** What the scaler is doing right now, for the live status line (the phase says where the cluster is). */
+  get activity(): string {
+    return this.doing;
   }
 
   /** Runs until `signal` aborts, `maxCycles` complete, a fatal error, or (dry run) the first would-be resize. */
@@ -188,10 +196,12 @@ export class Scaler {
           return size;
         }
         this.setPhase({ kind: 'waiting', cycle: this.steadyCycle, nodes: size, reason: h.reason });
+        this.doing = `waiting for health: ${h.detail}`;
         if (h.detail !== this.lastWaitDetail) this.o.log.info(`Waiting: ${h.reason} (${h.detail})`);
         this.lastWaitDetail = h.detail;
       } else {
         this.setPhase({ kind: 'waiting', cycle: this.steadyCycle, nodes: null, reason: 'Cloud API error' });
+        this.doing = 'waiting: the Cloud API answered with an error';
       }
       await this.sleep(this.pollMs);
     }
@@ -202,6 +212,7 @@ export class Scaler {
     this.setPhase({ kind: 'steady', cycle: this.steadyCycle, nodes: size });
     const start = this.o.clock.monotonic();
     const fmt = (ms: number): string => (Number.isInteger(this.o.stableSecs) ? String(Math.floor(ms / 1000)) : (ms / 1000).toFixed(1));
+    this.doing = `stable 0/${fmt(this.stableMs)}s at ${size}`;
     while (this.o.clock.monotonic() - start < this.stableMs) {
       await this.sleep(Math.min(this.pollMs, this.stableMs - (this.o.clock.monotonic() - start)));
       // An API error says nothing about the cluster: the window neither breaks nor completes on it.
@@ -215,6 +226,7 @@ export class Scaler {
       }
       const elapsed = Math.min(this.o.clock.monotonic() - start, this.stableMs);
       this.o.log.info(`Stable ${fmt(elapsed)}/${fmt(this.stableMs)}s at ${size} nodes`);
+      this.doing = `stable ${fmt(elapsed)}/${fmt(this.stableMs)}s at ${size}`;
     }
     this.emit({ type: 'stable', nodes: size, durationMs: this.stableMs });
     return true;
@@ -234,6 +246,7 @@ export class Scaler {
   private async submit(from: number, to: number, dc: DcView, instanceTypeId: number): Promise<Submitted> {
     this.checkAborted();
     this.o.log.info(`Resizing ${from} → ${to} nodes (POST resize dcId=${dc.id} wantedSize=${to} instanceTypeId=${instanceTypeId})`);
+    this.doing = `submitting resize ${from}→${to}`;
     try {
       const req = await this.o.api.resize(dc.id, to, instanceTypeId, this.signal);
       this.emit({ type: 'resize-submitted', requestId: req.id, from, to });
@@ -282,17 +295,25 @@ export class Scaler {
     const start = this.o.clock.monotonic();
     let lastProgress = '';
     let lastWait = '';
+    let unreadable = 0;
     for (;;) {
       await this.sleep(this.pollMs);
       let req;
       try {
         req = await this.o.api.getRequest(requestId, this.signal);
       } catch (err) {
-        this.countError(err);
+        const e = this.countError(err);
+        this.doing = `request ${requestId}: Cloud API error ${e.code}, polling`;
+        if (++unreadable >= UNREADABLE_POLLS) {
+          const settled = await this.settledWithoutRequest(requestId, from, to, start, `${unreadable} GETs failed, last ${e.code}`);
+          if (settled !== null) return settled;
+        }
         continue;
       }
+      unreadable = 0;
       const progress = `${req.progressPercent ?? '?'}% ${req.progressDescription}`.trim();
       if (progress !== lastProgress) this.o.log.info(`Resize ${from}→${to} (request ${requestId}, ${req.status}): ${progress}`);
+      this.doing = `request ${requestId} ${req.status} ${progress}`.trim();
       lastProgress = progress;
 
       if (req.status === 'QUEUED' || req.status === 'IN_PROGRESS') {
@@ -325,6 +346,29 @@ export class Scaler {
       if (h.detail !== lastWait) this.o.log.info(`Request ${requestId} COMPLETED; waiting for health at ${to} nodes (${h.detail})`);
       lastWait = h.detail;
     }
+  }
+
+  /**
+   * A request that can no longer be read (purged, or the API keeps failing) must not keep the scaler in the
+   * resizing phase for ever: once the cluster is healthy with no active request, the resize is over, and the
+   * size it is healthy at says how it ended. Null while the cluster cannot tell yet.
+   */
+  private async settledWithoutRequest(requestId: string, from: number, to: number, start: number, why: string): Promise<boolean | null> {
+    const obs = await this.observe();
+    if (!obs || obs.activeRequests.length > 0) return null;
+    const size = currentSize(obs.nodes, obs.dc.id);
+    if (!healthAt(size, obs).healthy) return null;
+    const durationMs = this.o.clock.monotonic() - start;
+    const message = `request ${requestId} cannot be read (${why}); the cluster is healthy at ${size} nodes with no active request`;
+    if (size === to) {
+      this.o.log.warn(`Resize ${from}→${to}: ${message}, so the resize counts as completed.`);
+      this.emit({ type: 'resize-completed', requestId, from, to, durationMs, nodes: size, message });
+      this.emit({ type: 'healthy', nodes: size });
+      return true;
+    }
+    this.o.log.warn(`Resize ${from}→${to} failed: ${message}. Waiting for health, then trying again.`);
+    this.emit({ type: 'resize-failed', requestId, from, to, message, durationMs });
+    return false;
   }
 
   /** One look at cluster, nodes and active requests; null after a (counted) non-fatal API error. */
@@ -414,6 +458,7 @@ export class Scaler {
   }
 
   private outcome(stopped: ScalerOutcome['stopped'], reason?: string): ScalerOutcome {
+    this.doing = `stopped: ${stopped}`;
     return {
       stopped,
       ...(reason === undefined ? {} : { reason }),

@@ -23,6 +23,8 @@ interface Rig {
   outcome: Promise<ScalerOutcome>;
   stop: AbortController;
   posts: () => number;
+  /** Every distinct `activity` the scaler showed, sampled every few ms. */
+  activities: string[];
 }
 
 async function rig(
@@ -64,9 +66,17 @@ async function rig(
     onEvent: (e) => events.push(e),
   });
   const stop = new AbortController();
-  const outcome = scaler.run(stop.signal);
+  const activities: string[] = [];
+  const sample = (): void => {
+    if (activities[activities.length - 1] !== scaler.activity) activities.push(scaler.activity);
+  };
+  const sampler = setInterval(sample, 2);
+  const outcome = scaler.run(stop.signal).finally(() => {
+    clearInterval(sampler);
+    sample();
+  });
   const posts = (): number => server.received.filter((r) => r.method === 'POST').length;
-  return { server, phases, events, lines: log.lines, outcome, stop, posts };
+  return { server, phases, events, lines: log.lines, outcome, stop, posts, activities };
 }
 
 async function finish(r: Rig): Promise<ScalerOutcome> {
@@ -110,6 +120,43 @@ test('a full MIN→MAX→MIN cycle, phases in order', { timeout: 15_000 }, async
   assert.ok(r.lines.some((l) => /node 4 +10\.0\.0\.4 +QUEUED\/JOINING/.test(l)), 'cluster map shows a queued node');
   assert.ok(r.lines.some((l) => /Resize 3→6 .*\d+% Adding node/.test(l)), 'progress is shown');
   assert.ok(r.events.some((e) => e.type === 'nodes-changed'));
+  // The live status line's scaler part follows the work, not just the phase.
+  assert.ok(r.activities.some((a) => /^stable [\d.]+\/0\.2s at 3$/.test(a)), r.activities.join(' | '));
+  assert.ok(r.activities.some((a) => /^request \d+ (QUEUED|IN_PROGRESS) \d+% /.test(a)), r.activities.join(' | '));
+  assert.ok(r.activities.some((a) => /^stable [\d.]+\/0\.2s at 6$/.test(a)));
+  assert.equal(r.activities[r.activities.length - 1], 'stopped: cycles-done');
+});
+
+test('a request that can no longer be read is settled from the cluster itself, not polled forever', { timeout: 15_000 }, async () => {
+  // Every GET of a request answers 404 (purged or never readable); the resizes themselves go through.
+  const r = await rig({
+    before: (s) => s.faults.push({ match: { method: 'GET', pathRegex: /\/cluster\/request\/\d+/ }, times: 1_000_000, kind: 'http', status: 404 }),
+  });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(out.resizesCompleted, 2);
+  assert.ok((out.apiErrors['http-404'] ?? 0) >= 2 * 5, 'each request was tried several times before the cluster was asked');
+  const done = r.events.filter((e) => e.type === 'resize-completed');
+  assert.equal(done.length, 2);
+  assert.ok(done.every((e) => /cannot be read/.test(e.message ?? '')), 'the completion says how it was concluded');
+  assert.ok(r.lines.some((l) => /request \d+ cannot be read .* healthy at 6 nodes with no active request/.test(l)), r.lines.join('\n'));
+});
+
+test('a request that can no longer be read while the cluster stays at the old size is a failed resize', { timeout: 15_000 }, async () => {
+  // The resize never happens (the provider fails it) and its request cannot be read: the cluster, healthy at 3 with
+  // nothing active, says the attempt is over; it is counted failed and tried again after stability.
+  const r = await rig({
+    maxCycles: 1,
+    before: (s) => {
+      s.failNextResize('simulated: vanished');
+      s.faults.push({ match: { method: 'GET', pathRegex: /\/cluster\/request\/\d+/ }, times: 8, kind: 'http', status: 404 });
+    },
+  });
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.equal(out.resizesFailed, 1);
+  const failed = r.events.find((e) => e.type === 'resize-failed');
+  assert.match(failed?.message ?? '', /cannot be read.*healthy at 3 nodes/);
 });
 
 test('refuses to submit while another request is in progress', { timeout: 10_000 }, async () => {
