@@ -1,4 +1,4 @@
-import cassandra from 'cassandra-driver';
+import type cassandra from 'cassandra-driver';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { classifyError, describeError } from '../db/errors.js';
@@ -8,8 +8,7 @@ import { drainPending } from './drain.js';
 import type { IdLedger } from './idLedger.js';
 import type { Pacer } from './pacer.js';
 import { diffRow, makeId, type RunIdentity } from './rowContent.js';
-
-export const RECHECK_CONSISTENCY = cassandra.types.consistencies.all;
+import { readRow, RECHECK_CONSISTENCY } from './rowRead.js';
 
 // Waits longer than this listen for stop(); shorter ones just run out.
 const SIGNAL_WAIT_MS = 50;
@@ -126,10 +125,9 @@ export class Readers {
     const { o } = this;
     const sent = o.clock.monotonic();
     try {
-      const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: o.consistency });
+      const row = await readRow(o, seq, o.consistency);
       const done = o.clock.monotonic();
       o.recorder.recordRead((done - dueMs) * 1000, (done - sent) * 1000);
-      const row = rs.first();
       // The common case (row found) is checked synchronously; the id is formatted only when something is wrong.
       if (row) {
         const bad = diffRow(o.run, seq, row);
@@ -157,9 +155,8 @@ export class Readers {
     for (const delay of o.recheckDelaysMs) {
       await o.clock.sleep(delay);
       try {
-        const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: RECHECK_CONSISTENCY });
+        const again = await readRow(o, seq, RECHECK_CONSISTENCY);
         answered = true;
-        const again = rs.first();
         if (again) {
           o.recorder.recordNotYetVisible();
           const bad = diffRow(o.run, seq, again);

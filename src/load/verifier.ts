@@ -5,8 +5,8 @@ import type { Logger } from '../log.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { VerificationReport } from '../metrics/types.js';
 import type { IdLedger } from './idLedger.js';
-import { RECHECK_CONSISTENCY } from './readers.js';
 import { diffRow, makeId, type RunIdentity } from './rowContent.js';
+import { readRow, RECHECK_CONSISTENCY } from './rowRead.js';
 
 export interface SweepOptions {
   client: cassandra.Client;
@@ -40,17 +40,14 @@ export async function verifyAcknowledged(o: SweepOptions): Promise<VerificationR
     `verifying ${target.toLocaleString('en-US')} of ${o.ledger.acknowledgedRows.toLocaleString('en-US')} acknowledged rows` +
       (sampled ? ' (an even sample across the run)' : ''),
   );
-  const readOnce = async (seq: number, consistency: number): Promise<cassandra.types.Row | null> =>
-    (await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency })).first();
-
   const checkOne = async (seq: number): Promise<void> => {
     const id = makeId(o.run, seq).toString();
     try {
-      let row = await readOnce(seq, o.consistency);
+      let row = await readRow(o, seq, o.consistency);
       if (!row) {
         // Not found where this consistency looked: ask every replica before calling it lost.
         await o.clock.sleep(o.recheckMs);
-        row = await readOnce(seq, RECHECK_CONSISTENCY);
+        row = await readRow(o, seq, RECHECK_CONSISTENCY);
       }
       if (!row) {
         missing++;
