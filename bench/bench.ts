@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     }
     if (only.has('reads')) {
       for (const rate of READ_RATES) {
-        const r = await pair((side) => ({ mode: `read-${side}`, rate, seedRows: SEED_ROWS, warmupMs, measureMs }), `reads ${rate}/s`, 'read', quick ? 1 : 2);
+        const r = await pair((side) => ({ mode: `read-${side}`, rate, seedRows: SEED_ROWS, warmupMs, measureMs }), `reads ${rate}/s`, 'read', quick ? 1 : 3);
         results.reads.push({ rate, ...r });
       }
     }

@@ -122,7 +122,7 @@ export function renderMarkdown(r: BenchResults): string {
     `Fixed offered load, the same for both: \`client.batch\` is held to a fixed number of rows per second by one shared`,
     `schedule wrapped around it in both processes (${Object.entries(r.settings.writeRate).map(([b, n]) => `batch ${b}: ${int(n)} rows/s`).join(', ')}),`,
     `at most ${r.settings.writeInflight} batches in flight (tool: AIMD limiter cap ${r.settings.writeInflight}, 8 writer loops; baseline: ${r.settings.writeInflight} loops in \`Promise.all\`).`,
-    `Each pair runs base, tool, tool, base (two such rounds for batch 30 and for reads) so drift in the shared machine's load falls on both;`,
+    `Each pair runs base, tool, tool, base (two such rounds for batch 30, three for reads) so drift in the shared machine's load falls on both;`,
     `figures are totals over the runs, the "runs" columns list each run's µs/row. ${r.settings.warmupMs / 1000} s warm-up, ${r.settings.measureMs / 1000} s measured per run. CPU % is of one core; loop = event-loop delay (monitorEventLoopDelay at 10 ms resolution, minus those 10 ms: an idle loop reads 0).`,
     '',
   );
