@@ -125,8 +125,10 @@ export class Readers {
     const { o } = this;
     const sent = o.clock.monotonic();
     try {
-      const row = await readRow(o, seq, o.consistency);
+      // The hot path calls the driver itself rather than readRow: one async frame less per read.
+      const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: o.consistency });
       const done = o.clock.monotonic();
+      const row = rs.first();
       o.recorder.recordRead((done - dueMs) * 1000, (done - sent) * 1000);
       // The common case (row found) is checked synchronously; the id is formatted only when something is wrong.
       if (row) {

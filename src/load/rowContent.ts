@@ -117,59 +117,103 @@ function next(): number {
 function int(lo: number, hi: number): number {
   return lo + Math.floor(next() * (hi - lo + 1));
 }
-function text(): string {
-  const bound = int(0, 250);
-  const len = int(0, bound);
-  const at = int(0, TEXT_POOL.length - len);
-  return TEXT_POOL.slice(at, at + len);
-}
+
+const TEXT_COLUMNS = 5;
+const INT_COLUMNS = 5;
+const MAX_TAGS = 5;
 
 /**
- * Fills out[1..15] with the row's column values, dates as epoch milliseconds (out[0], the id, is left alone).
- * The draw order is the column order of the original: created, tags, flags, score, then updated, names, ints, texts.
+ * The random draws a row is made of, for one row at a time: rowValues builds the values from them, and diffRow
+ * compares a row read back against them column by column, stopping at the first difference.
  */
-function fillRow(run: RunIdentity, seq: number, out: unknown[]): void {
+const d = {
+  created: 0,
+  updated: 0,
+  tags: 0,
+  tagAt: new Int32Array(MAX_TAGS),
+  tagLen: new Int32Array(MAX_TAGS),
+  active: false,
+  beta: false,
+  score: 0,
+  first: 0,
+  last: 0,
+  ints: new Int32Array(INT_COLUMNS),
+  textAt: new Int32Array(TEXT_COLUMNS),
+  textLen: new Int32Array(TEXT_COLUMNS),
+};
+
+/** Draws row `seq` of `run` into `d`, in the original's column order: created, tags, flags, score, then updated, names, ints, texts. */
+function draw(run: RunIdentity, seq: number): void {
   state = seedOf(run, seq);
-  const created = run.startMs - int(0, DAY_MS / 1000) * 1000;
-  let tags = '';
-  for (let n = int(0, 5); n > 0; n--) {
+  d.created = run.startMs - int(0, DAY_MS / 1000) * 1000;
+  d.tags = int(0, MAX_TAGS);
+  for (let k = 0; k < d.tags; k++) {
     const len = int(1, 12);
-    const at = int(0, TAG_POOL.length - len);
-    tags += (tags === '' ? '"' : ',"') + TAG_POOL.slice(at, at + len) + '"';
+    d.tagLen[k] = len;
+    d.tagAt[k] = int(0, TAG_POOL.length - len);
   }
-  const active = next() < 0.5;
-  const beta = next() < 0.5;
-  out[1] = created;
-  out[5] = '{"version":1,"flags":{"active":' + active + ',"beta":' + beta + '},"score":' + int(0, 1_000_000) + ',"tags":[' + tags + ']}';
-  out[2] = created + int(0, DAY_MS / 1000) * 1000;
-  out[3] = FIRST[int(0, FIRST.length - 1)];
-  out[4] = LAST[int(0, LAST.length - 1)];
-  for (let i = 6; i <= 10; i++) out[i] = int(-10_000, 10_000);
-  for (let i = 11; i <= 15; i++) out[i] = text();
+  d.active = next() < 0.5;
+  d.beta = next() < 0.5;
+  d.score = int(0, 1_000_000);
+  d.updated = d.created + int(0, DAY_MS / 1000) * 1000;
+  d.first = int(0, FIRST.length - 1);
+  d.last = int(0, LAST.length - 1);
+  for (let i = 0; i < INT_COLUMNS; i++) d.ints[i] = int(-10_000, 10_000);
+  for (let i = 0; i < TEXT_COLUMNS; i++) {
+    const bound = int(0, 250);
+    const len = int(0, bound);
+    d.textLen[i] = len;
+    d.textAt[i] = int(0, TEXT_POOL.length - len);
+  }
+}
+
+const JSON_HEAD = '{"version":1,"flags":{"active":';
+const JSON_BETA = ',"beta":';
+const JSON_SCORE = '},"score":';
+const JSON_TAGS = ',"tags":[';
+const JSON_END = ']}';
+
+function jsonOfDraws(): string {
+  let tags = '';
+  for (let k = 0; k < d.tags; k++) tags += (k === 0 ? '"' : ',"') + TAG_POOL.slice(d.tagAt[k]!, d.tagAt[k]! + d.tagLen[k]!) + '"';
+  return JSON_HEAD + d.active + JSON_BETA + d.beta + JSON_SCORE + d.score + JSON_TAGS + tags + JSON_END;
 }
 
 /** Values of the row with sequence number `seq`, in the column order of schema.ts. */
 export function rowValues(run: RunIdentity, seq: number): unknown[] {
+  draw(run, seq);
   const out = new Array<unknown>(16);
-  fillRow(run, seq, out);
   out[0] = makeId(run, seq);
-  out[1] = new Date(out[1] as number);
-  out[2] = new Date(out[2] as number);
+  out[1] = new Date(d.created);
+  out[2] = new Date(d.updated);
+  out[3] = FIRST[d.first];
+  out[4] = LAST[d.last];
+  out[5] = jsonOfDraws();
+  for (let i = 0; i < INT_COLUMNS; i++) out[6 + i] = d.ints[i];
+  for (let i = 0; i < TEXT_COLUMNS; i++) out[11 + i] = TEXT_POOL.slice(d.textAt[i]!, d.textAt[i]! + d.textLen[i]!);
   return out;
 }
 
-// Scratch row for diffRow: filled and compared synchronously, so one array serves every call.
-const expected = new Array<unknown>(16);
-const DATE_COLUMNS = new Set([1, 2]);
-
 /** Compares a row read back with what the id says it must hold; returns the first differing column or null. */
 export function diffRow(run: RunIdentity, seq: number, row: cassandra.types.Row): string | null {
-  fillRow(run, seq, expected);
-  for (let i = 1; i < 16; i++) {
-    const want = expected[i];
-    const got = row.get(COLUMNS[i]!);
-    const same = DATE_COLUMNS.has(i) ? got instanceof Date && got.getTime() === want : got === want;
-    if (!same) return COLUMNS[i]!;
+  draw(run, seq);
+  if (!isTime(row.get(COLUMNS[1]!), d.created)) return COLUMNS[1]!;
+  if (!isTime(row.get(COLUMNS[2]!), d.updated)) return COLUMNS[2]!;
+  if (row.get(COLUMNS[3]!) !== FIRST[d.first]) return COLUMNS[3]!;
+  if (row.get(COLUMNS[4]!) !== LAST[d.last]) return COLUMNS[4]!;
+  if (row.get(COLUMNS[5]!) !== jsonOfDraws()) return COLUMNS[5]!;
+  for (let i = 0; i < INT_COLUMNS; i++) if (row.get(COLUMNS[6 + i]!) !== d.ints[i]) return COLUMNS[6 + i]!;
+  for (let i = 0; i < TEXT_COLUMNS; i++) {
+    if (!isPoolSlice(row.get(COLUMNS[11 + i]!), TEXT_POOL, d.textAt[i]!, d.textLen[i]!)) return COLUMNS[11 + i]!;
   }
   return null;
+}
+
+function isTime(got: unknown, ms: number): boolean {
+  return got instanceof Date && got.getTime() === ms;
+}
+
+function isPoolSlice(got: unknown, pool: string, at: number, len: number): boolean {
+  // A slice of the pool is a view, not a copy, and === on it is a flat compare: faster than startsWith.
+  return typeof got === 'string' && got.length === len && got === pool.slice(at, at + len);
 }

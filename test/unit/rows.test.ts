@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRandom, diffRow, idBytes, makeId, MAX_SEQ, newRunIdentity, parseId, rowValues, type RunIdentity } from '../../src/load/rowContent.js';
@@ -209,6 +209,46 @@ describe('row content', () => {
       const missing = rowValues(RUN, seq);
       missing[i] = null;
       assert.equal(diffRow(RUN, seq, fakeRow(missing)), ORIGINAL_COLUMNS[i], 'a null column is a difference');
+    }
+  });
+
+  test('row content is pinned: the same ids give the same rows as when this digest was taken', () => {
+    // Taken from the row generator before its draws were separated from building the values; any change to the
+    // draws or their order changes the digest, so a faster generator cannot silently write (or expect) other rows.
+    const h = createHash('sha256');
+    for (const run of [{ startMs: 1_700_000_000_000, nonce: 0 }, { startMs: 1_800_000_000_123, nonce: 2 ** 34 - 1 }]) {
+      for (let s = 0; s < 5000; s++) h.update(JSON.stringify(rowValues(run, s * 7919)) + '\n');
+    }
+    assert.equal(h.digest('hex'), '168a73eada466cf91efa8fb3c47c5101aa0287941372503536c3d92f26841bcd');
+  });
+
+  test('diffRow catches a change of any single character of the JSON and text columns, and any length change', () => {
+    const textual = [5, 11, 12, 13, 14, 15];
+    for (const seq of [3, 77, 4242, 2 ** 35 + 9]) {
+      for (const i of textual) {
+        const good = rowValues(RUN, seq)[i] as string;
+        const variants = [good.slice(0, -1), `${good}x`, `x${good}`];
+        for (let k = 0; k < good.length; k++) {
+          const c = good.charCodeAt(k);
+          variants.push(good.slice(0, k) + String.fromCharCode(c === 48 ? 49 : c + 1) + good.slice(k + 1));
+        }
+        for (const bad of variants) {
+          const v = rowValues(RUN, seq);
+          v[i] = bad;
+          assert.equal(diffRow(RUN, seq, fakeRow(v)), ORIGINAL_COLUMNS[i], `column ${ORIGINAL_COLUMNS[i]} as ${JSON.stringify(bad)}`);
+        }
+      }
+    }
+  });
+
+  test('diffRow reads the JSON score strictly: a leading zero or a missing score is a difference', () => {
+    const seq = 9;
+    const json = rowValues(RUN, seq)[5] as string;
+    const score = /"score":(\d+)/.exec(json)![1]!;
+    for (const bad of [json.replace(`"score":${score}`, `"score":0${score}`), json.replace(`"score":${score}`, '"score":')]) {
+      const v = rowValues(RUN, seq);
+      v[5] = bad;
+      assert.equal(diffRow(RUN, seq, fakeRow(v)), 'data_object_json', bad);
     }
   });
 
