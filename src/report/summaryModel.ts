@@ -287,6 +287,14 @@ export function buildSummaryModel(summary: RunSummary): SummaryModel {
             `(${fmtRate(o.reads.readsPerSec)}/s of ${fmtRate(o.reads.targetPerSec)}/s target)`,
         ),
       },
+      {
+        label: 'loader',
+        value: c(
+          `cpu ${o.loader.cpuPercent.toFixed(0)}% of a core on average, worst interval's loop p99 ${fmtMs(o.loader.eventLoopDelayP99Ms)}, ` +
+            `peak rss ${o.loader.rssMb.toFixed(0)} MB (heap ${o.loader.heapMb.toFixed(0)} MB)`,
+          o.loader.cpuPercent >= LOADER_CPU_LIMIT_PERCENT ? 'red' : undefined,
+        ),
+      },
     ],
     tables,
     verification: verificationCell(summary),

@@ -4,6 +4,7 @@ import { loaderStrain, loaderWarnings } from '../../src/metrics/loaderHealth.js'
 import type { IntervalReport } from '../../src/metrics/types.js';
 import { phaseLabel } from '../../src/phase.js';
 import { renderStatusLine } from '../../src/report/statusLine.js';
+import { renderSummaryTable } from '../../src/report/summaryTable.js';
 import { buildSampleRun } from '../fixtures/sampleRun.js';
 
 const strain = (iv: IntervalReport, cpuPercent: number, eventLoopDelayP99Ms: number): IntervalReport => ({
@@ -35,5 +36,14 @@ test('a strained interval is flagged on the live status line; a calm one is not'
   const calm = renderStatusLine(intervals[0]!, 'stable 3/30s at 3', { color: false });
   assert.doesNotMatch(calm, /loader-bound/);
   const busy = renderStatusLine(strain(intervals[0]!, 98, 5), 'stable 3/30s at 3', { color: false });
-  assert.match(busy, /loader cpu 98% loop p99 [\d.]+ms \(loader-bound: figures may show the client, not the cluster\)/);
+  assert.match(busy, /loader cpu 98% loop p99 [\d.]+ms rss \d+MB \(loader-bound: figures may show the client, not the cluster\)/);
+});
+
+test('a run whose loader averaged near a full core is called out as a whole, and the summary shows loader figures', () => {
+  const { intervals, summary } = buildSampleRun();
+  const busy = { ...summary.overall, loader: { ...summary.overall.loader, cpuPercent: 95 } };
+  assert.ok(loaderWarnings(busy, intervals).some((w) => /the loader used 95% of a core on average/.test(w)));
+  const text = renderSummaryTable(summary, { color: false });
+  assert.match(text, /^loader +cpu \d+% of a core on average, worst interval's loop p99 [\d.]+ms, peak rss \d+ MB \(heap \d+ MB\)$/m);
+  assert.match(text, /── loader ──/);
 });
