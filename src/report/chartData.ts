@@ -3,6 +3,7 @@
 
 import { ERROR_CLASSES, type IntervalReport, type RunSummary, type TimelineEvent } from '../metrics/types.js';
 import { addErrorCounts } from '../metrics/span.js';
+import { LOADER_CPU_LIMIT_PERCENT } from '../metrics/loaderHealth.js';
 import type { ChartData, ChartSeries, ChartSpec } from './htmlClient.js';
 
 // A long run has many losses or node flaps; past this many markers they hide the lines they annotate.
@@ -105,6 +106,20 @@ function charts(intervals: IntervalReport[]): ChartSpec[] {
       log: false,
       stepped: true,
       series: errorSeries(intervals),
+    },
+    {
+      // Beside the throughput chart, this tells a dip caused by the cluster from one caused by the client.
+      id: 'loader',
+      title: 'Loader (this process): CPU and event-loop delay',
+      unit: '% of a core',
+      rightUnit: 'ms',
+      log: false,
+      stepped: false,
+      series: [
+        { label: 'loader cpu %', color: '#5f3dc4', values: intervals.map((iv) => iv.loader.cpuPercent) },
+        { label: `loader-bound at ${LOADER_CPU_LIMIT_PERCENT}%`, color: '#e03131', dash: [6, 4], values: intervals.map(() => LOADER_CPU_LIMIT_PERCENT) },
+        { label: 'loop delay p99 ms', color: '#f08c00', right: true, values: intervals.map((iv) => iv.loader.eventLoopDelayP99Ms) },
+      ],
     },
   ];
 }

@@ -68,7 +68,7 @@ test('every chart has a canvas and data points in every series', async () => {
   const charts = await page.evaluate(() => window.__charts ?? []);
   assert.deepEqual(
     charts.map((c) => c.id),
-    ['throughput', 'write-latency', 'read-latency', 'errors'],
+    ['throughput', 'write-latency', 'read-latency', 'errors', 'loader'],
   );
   for (const chart of charts) {
     const canvases = await page.locator(`#chart-${chart.id} canvas`).count();
@@ -82,14 +82,14 @@ test('plots line up, so one moment sits at the same x on every chart', async () 
   const boxes = await page.$$eval('.u-over', (els) =>
     els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.width]),
   );
-  assert.equal(boxes.length, 4);
+  assert.equal(boxes.length, 5);
   for (const box of boxes) assert.deepEqual(box, boxes[0]);
 });
 
 test('each chart shades every phase, resizing ones distinctly', async () => {
   const phases = run.summary.phases;
   const resizing = phases.filter((p) => p.phase.kind === 'resizing').length;
-  for (const id of ['throughput', 'write-latency', 'read-latency', 'errors']) {
+  for (const id of ['throughput', 'write-latency', 'read-latency', 'errors', 'loader']) {
     assert.equal(await page.locator(`#chart-${id} .phase-band`).count(), phases.length, `bands on ${id}`);
     assert.equal(await page.locator(`#chart-${id} .phase-resizing`).count(), resizing, `resizing bands on ${id}`);
     const widths = await page
