@@ -15,7 +15,7 @@ import { newRunIdentity } from './load/rowContent.js';
 import { verifyAcknowledged } from './load/verifier.js';
 import { Writers, writerSettings } from './load/writers.js';
 import type { Logger } from './log.js';
-import { loaderWarnings } from './metrics/loaderHealth.js';
+import { LoaderStrainLog, loaderWarnings } from './metrics/loaderHealth.js';
 import { LoaderProbe } from './metrics/loaderProbe.js';
 import { Recorder } from './metrics/recorder.js';
 import { ResizeLog } from './metrics/resizeLog.js';
@@ -134,6 +134,8 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
     event: (e) => timeline.write(e),
   });
+  const strain = new LoaderStrainLog();
+  recorder.addOutput(strain);
   const resizes = new ResizeLog(() => ('cycle' in recorder.phase ? recorder.phase.cycle : 0));
   // With SCY_ABORT_ON_FAIL every threshold is checked at each interval over the phases so far (the current one
   // included once it is long enough to judge, and a resize still running against its time limit).
@@ -301,7 +303,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     minPhaseMs: config.reportSecs * 1000,
     nowMs: clock.now(),
   });
-  warnings.push(...loaderWarnings(recorder.overall(), recorder.intervals));
+  warnings.push(...loaderWarnings(recorder.overall(), strain));
   const exitCode = exitCodeFor(thresholds, lostRows);
   const summary: RunSummary = {
     tool: { name: 'scylla-resize-test', version: deps.version },

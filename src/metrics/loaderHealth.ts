@@ -1,4 +1,5 @@
-import { phaseLabel } from '../phase.js';
+import { phaseKey } from '../phase.js';
+import type { Output } from './recorder.js';
 import type { LoaderSample } from './span.js';
 import type { IntervalReport, SpanStats } from './types.js';
 
@@ -15,24 +16,39 @@ export function loaderStrain(l: LoaderSample): string | null {
   return why.length > 0 ? why.join(', ') : null;
 }
 
+/** Counts, as intervals arrive, those in which the loader was strained: fixed memory however long the run. */
+export class LoaderStrainLog implements Output {
+  intervals = 0;
+  strained = 0;
+  peakCpuPercent = 0;
+  peakLoopMs = 0;
+  /** Phase kinds (e.g. "resize 1→2"), not every cycle's phase: a run of days has few. */
+  readonly phases = new Set<string>();
+
+  interval(iv: IntervalReport): void {
+    this.intervals++;
+    if (loaderStrain(iv.loader) === null) return;
+    this.strained++;
+    this.peakCpuPercent = Math.max(this.peakCpuPercent, iv.loader.cpuPercent);
+    this.peakLoopMs = Math.max(this.peakLoopMs, iv.loader.eventLoopDelayP99Ms);
+    this.phases.add(phaseKey(iv.phase));
+  }
+}
+
 /**
- * What the summary says about the loader: the run as a whole, and each report interval in which the loader was
+ * What the summary says about the loader: the run as a whole, and the report intervals in which the loader was
  * strained, by phase, since a run can be fine on average and client-bound during one resize.
  */
-export function loaderWarnings(overall: SpanStats, intervals: readonly IntervalReport[]): string[] {
+export function loaderWarnings(overall: SpanStats, log: LoaderStrainLog): string[] {
   const out: string[] = [];
   // Over a whole run only the CPU is an average; loop delay and memory merge as the worst interval's.
   if (overall.loader.cpuPercent >= LOADER_CPU_LIMIT_PERCENT) {
     out.push(`the loader used ${overall.loader.cpuPercent.toFixed(0)}% of a core on average: the client, not the cluster, may have limited throughput and inflated latency`);
   }
-  const strained = intervals.filter((iv) => loaderStrain(iv.loader) !== null);
-  if (strained.length > 0) {
-    const phases = [...new Set(strained.map((iv) => phaseLabel(iv.phase)))];
-    const peakCpu = Math.max(...strained.map((iv) => iv.loader.cpuPercent));
-    const peakLoop = Math.max(...strained.map((iv) => iv.loader.eventLoopDelayP99Ms));
+  if (log.strained > 0) {
     out.push(
-      `the loader was strained in ${strained.length} of ${intervals.length} report intervals ` +
-        `(cpu up to ${peakCpu.toFixed(0)}% of a core, event-loop delay p99 up to ${peakLoop.toFixed(0)} ms), during ${phases.join(', ')}: ` +
+      `the loader was strained in ${log.strained} of ${log.intervals} report intervals ` +
+        `(cpu up to ${log.peakCpuPercent.toFixed(0)}% of a core, event-loop delay p99 up to ${log.peakLoopMs.toFixed(0)} ms), during ${[...log.phases].join(', ')}: ` +
         'figures there may show the client, not the cluster',
     );
   }

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { phaseKey, phaseLabel, type Phase } from '../phase.js';
 import type { LoaderSample } from './span.js';
 import { SpanAccumulator } from './span.js';
+import { IntervalSeries } from './intervalSeries.js';
 import type { ErrorClass, IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent } from './types.js';
 
 /** Every reporter gets the same stream: intervals, phase ends and events (k6's narrow output idea). */
@@ -43,7 +44,7 @@ export class Recorder {
   private readonly total: SpanAccumulator;
   private readonly slots: PhaseSlot[] = [];
   private lastDue = 0;
-  readonly intervals: IntervalReport[] = [];
+  private readonly series = new IntervalSeries();
   readonly events: TimelineEvent[] = [];
   readonly losses: LossRecord[] = [];
   droppedEvents = 0;
@@ -59,6 +60,11 @@ export class Recorder {
     this.current = new SpanAccumulator(now);
     this.total = new SpanAccumulator(now);
     this.slots.push({ index: 0, phase: initialPhase, acc: new SpanAccumulator(now), endMs: null });
+  }
+
+  /** The report intervals for charts: every one until a long run makes the series merge neighbours (intervalSeries.ts). */
+  get intervals(): readonly IntervalReport[] {
+    return this.series.all;
   }
 
   addOutput(o: Output): void {
@@ -153,7 +159,7 @@ export class Recorder {
     this.total.merge(c);
     const { inflight, limit } = this.probes.inflight();
     const iv: IntervalReport = { ...c.stats(now), phase: slot.phase, inflight, inflightLimit: limit };
-    this.intervals.push(iv);
+    this.series.push(iv);
     this.current = new SpanAccumulator(now);
     for (const o of this.outputs) o.interval?.(iv);
     return iv;

@@ -24,7 +24,7 @@ const ERROR_COLORS: Record<string, string> = {
 };
 
 function latencySeries(
-  intervals: IntervalReport[],
+  intervals: readonly IntervalReport[],
   pick: (iv: IntervalReport) => { count: number; p50: number; p99: number; p999: number },
   palette: [string, string, string],
 ): ChartSeries[] {
@@ -40,7 +40,7 @@ function latencySeries(
   }));
 }
 
-function errorSeries(intervals: IntervalReport[]): ChartSeries[] {
+function errorSeries(intervals: readonly IntervalReport[]): ChartSeries[] {
   const perInterval = intervals.map((iv) => addErrorCounts(iv.writes.retriedErrors, iv.reads.errors));
   const present = ERROR_CLASSES.filter((k) => perInterval.some((e) => e[k] > 0));
   const series: ChartSeries[] = present.map((k) => ({
@@ -54,7 +54,7 @@ function errorSeries(intervals: IntervalReport[]): ChartSeries[] {
   return series.length > 0 ? series : [{ label: 'errors', color: '#2f9e44', values: intervals.map(() => 0) }];
 }
 
-function charts(intervals: IntervalReport[]): ChartSpec[] {
+function charts(intervals: readonly IntervalReport[]): ChartSpec[] {
   return [
     {
       id: 'throughput',
@@ -138,7 +138,7 @@ function markerText(e: TimelineEvent): string {
   return [e.type, ...details].join(' ');
 }
 
-export function buildChartData(summary: RunSummary, intervals: IntervalReport[], events: TimelineEvent[]): ChartData {
+export function buildChartData(summary: RunSummary, intervals: readonly IntervalReport[], events: TimelineEvent[]): ChartData {
   const markers: ChartData['markers'] = [];
   for (const e of events) {
     const tone = markerTone(e.type);

@@ -12,7 +12,7 @@ import { buildSummaryModel, type Cell, type SummaryModel, type TableModel } from
 
 export interface HtmlReportInput {
   summary: RunSummary;
-  intervals: IntervalReport[];
+  intervals: readonly IntervalReport[];
   events: TimelineEvent[];
 }
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loaderStrain, loaderWarnings } from '../../src/metrics/loaderHealth.js';
+import { LoaderStrainLog, loaderStrain, loaderWarnings } from '../../src/metrics/loaderHealth.js';
 import type { IntervalReport } from '../../src/metrics/types.js';
-import { phaseLabel } from '../../src/phase.js';
+import { phaseKey } from '../../src/phase.js';
 import { renderStatusLine } from '../../src/report/statusLine.js';
 import { renderSummaryTable } from '../../src/report/summaryTable.js';
 import { buildSampleRun } from '../fixtures/sampleRun.js';
@@ -20,15 +20,20 @@ test('loaderStrain names what is near its limit, and nothing when the loader has
 
 test('the summary says in which phases the loader was strained, even when the run average is fine', () => {
   const { intervals, summary } = buildSampleRun();
-  const calm = loaderWarnings(summary.overall, intervals);
+  const logOf = (ivs: IntervalReport[]): LoaderStrainLog => {
+    const log = new LoaderStrainLog();
+    for (const iv of ivs) log.interval(iv);
+    return log;
+  };
+  const calm = loaderWarnings(summary.overall, logOf(intervals));
   assert.ok(calm.every((w) => !/loader/.test(w)), 'the sample run never strains its loader');
   const resizeAt = intervals.findIndex((iv) => iv.phase.kind === 'resizing');
   const marked = intervals.map((iv, i) => (i === resizeAt ? strain(iv, 97, 12) : i === resizeAt + 1 ? strain(iv, 40, 75) : iv));
-  const [w, ...rest] = loaderWarnings(summary.overall, marked).filter((x) => !calm.includes(x));
+  const [w, ...rest] = loaderWarnings(summary.overall, logOf(marked)).filter((x) => !calm.includes(x));
   assert.equal(rest.length, 0, 'the run as a whole was not strained');
   assert.match(w!, new RegExp(`strained in 2 of ${intervals.length} report intervals`));
   assert.match(w!, /cpu up to 97% of a core, event-loop delay p99 up to 75 ms/);
-  assert.ok(w!.includes(phaseLabel(intervals[resizeAt]!.phase)), w);
+  assert.ok(w!.includes(`during ${phaseKey(intervals[resizeAt]!.phase)}:`), w);
 });
 
 test('a strained interval is flagged on the live status line; a calm one is not', () => {
@@ -42,7 +47,7 @@ test('a strained interval is flagged on the live status line; a calm one is not'
 test('a run whose loader averaged near a full core is called out as a whole, and the summary shows loader figures', () => {
   const { intervals, summary } = buildSampleRun();
   const busy = { ...summary.overall, loader: { ...summary.overall.loader, cpuPercent: 95 } };
-  assert.ok(loaderWarnings(busy, intervals).some((w) => /the loader used 95% of a core on average/.test(w)));
+  assert.ok(loaderWarnings(busy, new LoaderStrainLog()).some((w) => /the loader used 95% of a core on average/.test(w)));
   const text = renderSummaryTable(summary, { color: false });
   assert.match(text, /^loader +cpu \d+% of a core on average, worst interval's loop p99 [\d.]+ms, peak rss \d+ MB \(heap \d+ MB\)$/m);
   assert.match(text, /── loader ──/);

@@ -252,7 +252,7 @@ describe('Recorder', () => {
       assert.ok(owner, 'interval tagged with a phase of the run');
       assert.ok(iv.startMs >= owner.startMs && iv.endMs <= owner.endMs, `interval ${iv.startMs}..${iv.endMs} straddles ${owner.key} ${owner.startMs}..${owner.endMs}`);
     }
-    const sum = (xs: SpanStats[], f: (s: SpanStats) => number): number => xs.reduce((a, s) => a + f(s), 0);
+    const sum = (xs: readonly SpanStats[], f: (s: SpanStats) => number): number => xs.reduce((a, s) => a + f(s), 0);
     const overall = rec.overall();
     assert.equal(overall.writes.rows, rows);
     assert.equal(overall.reads.completed, reads);
