@@ -56,6 +56,7 @@ const f = (n: number | null | undefined, d = 1): string => (n === null || n === 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ratio = (a: CaseResult | null, b: CaseResult | null): string => (a && b && b.cpuUsPerOp > 0 ? `${(a.cpuUsPerOp / b.cpuUsPerOp).toFixed(2)}×` : '–');
 const runs = (c: CaseResult | null): string => (c?.runsUsPerOp ? c.runsUsPerOp.map((x) => x.toFixed(1)).join(', ') : '–');
+const loopCell = (c: CaseResult | null): string => (c ? `${f(c.loop.p50Ms)}/${f(c.loop.p99Ms)}/${f(c.loop.maxMs)}` : '–');
 const met = (ok: boolean): string => (ok ? '**met**' : '**missed**');
 
 /** Verdict on one pacing target: did the loader and server keep up, and if not, which gave out. */
@@ -133,7 +134,7 @@ export function renderMarkdown(r: BenchResults): string {
     const b = w.base;
     out.push(
       `| ${w.batch} | ${f(t?.cpuUsPerOp, 2)} | ${f(b?.cpuUsPerOp, 2)} | ${ratio(t, b)} | ${runs(t)} | ${runs(b)} | ${t ? int(t.opsPerSec) : '–'} | ${b ? int(b.opsPerSec) : '–'} | ${f(t?.cpuPercent, 0)} | ${f(b?.cpuPercent, 0)} | ` +
-        `${t ? `${f(t.loop.p50Ms)}/${f(t.loop.p99Ms)}/${f(t.loop.maxMs)}` : '–'} | ${b ? `${f(b.loop.p50Ms)}/${f(b.loop.p99Ms)}/${f(b.loop.maxMs)}` : '–'} | ${f(t?.serverCpuPercent, 0)}/${f(b?.serverCpuPercent, 0)} |`,
+        `${loopCell(t)} | ${loopCell(b)} | ${f(t?.serverCpuPercent, 0)}/${f(b?.serverCpuPercent, 0)} |`,
     );
   }
   out.push('');
@@ -147,7 +148,7 @@ export function renderMarkdown(r: BenchResults): string {
     const b = x.base;
     out.push(
       `| ${int(x.rate)} | ${f(t?.cpuUsPerOp, 1)} | ${f(b?.cpuUsPerOp, 1)} | ${ratio(t, b)} | ${runs(t)} | ${runs(b)} | ${t ? int(t.opsPerSec) : '–'} | ${b ? int(b.opsPerSec) : '–'} | ${f(t?.cpuPercent, 0)} | ${f(b?.cpuPercent, 0)} | ` +
-        `${t ? `${f(t.loop.p50Ms)}/${f(t.loop.p99Ms)}/${f(t.loop.maxMs)}` : '–'} | ${b ? `${f(b.loop.p50Ms)}/${f(b.loop.p99Ms)}/${f(b.loop.maxMs)}` : '–'} |`,
+        `${loopCell(t)} | ${loopCell(b)} |`,
     );
   }
   out.push('');
