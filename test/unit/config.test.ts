@@ -558,6 +558,15 @@ describe('secrets', () => {
     assert.equal(redact('nothing secret here'), 'nothing secret here');
   });
 
+  test('redact masks a secret whole when a shorter secret occurs inside it, and takes regex characters literally', () => {
+    const long = randomSecret() + '7q7';
+    new Secret('7');
+    new Secret(long);
+    new Secret('a.*(b)|[c]\\$');
+    assert.equal(redact(`x ${long} y 7 z`), 'x *** y *** z');
+    assert.equal(redact('p=a.*(b)|[c]\\$; q=a.x(b)'), 'p=***; q=a.x(b)');
+  });
+
   test('loading a config registers its secrets with redact()', () => {
     const pw = randomSecret();
     const tok = randomSecret();
