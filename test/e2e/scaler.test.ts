@@ -282,7 +282,7 @@ test('abort while steady resolves promptly and submits nothing', { timeout: 10_0
   r.stop.abort();
   const out = await finish(r);
   assert.equal(out.stopped, 'aborted');
-  assert.ok(Date.now() - t0 < 500);
+  assert.ok(Date.now() - t0 < 3_000, 'resolved well before the 30 s stability window');
   assert.equal(r.posts(), 0);
 });
 
