@@ -1,17 +1,13 @@
 // Secrets are wrapped so that printing, string templating or JSON-encoding them shows a mask, and every
 // known secret value is scrubbed from any text the tool prints (error messages from libraries included).
 const knownSecrets = new Set<string>();
-let pattern: RegExp | undefined;
 
 export class Secret {
   readonly #value: string;
 
   constructor(value: string) {
     this.#value = value;
-    if (value.length > 0 && !knownSecrets.has(value)) {
-      knownSecrets.add(value);
-      pattern = undefined;
-    }
+    if (value.length > 0) knownSecrets.add(value);
   }
 
   reveal(): string {
@@ -37,14 +33,20 @@ export class Secret {
 
 /** Replaces every known secret value in `text` with ***. */
 export function redact(text: string): string {
-  if (knownSecrets.size === 0) return text;
-  pattern ??= secretPattern();
-  return text.replace(pattern, '***');
-}
-
-// One pass with the longest secrets first: replacing secrets one after another let a short secret that occurs
-// inside a longer one (a password "7" inside a token) cut the longer one up, so parts of it were printed.
-function secretPattern(): RegExp {
-  const escaped = [...knownSecrets].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(escaped.join('|'), 'g');
+  // Every character that belongs to an occurrence of any secret is masked, found on the original text: masking one
+  // secret after another let a short secret inside a longer one (a password "7" inside a token) cut the longer one
+  // up before it was looked for, so the rest of it was printed. Overlapping occurrences merge into one mask.
+  const covered: [number, number][] = [];
+  for (const s of knownSecrets) {
+    for (let at = text.indexOf(s); at >= 0; at = text.indexOf(s, at + 1)) covered.push([at, at + s.length]);
+  }
+  if (covered.length === 0) return text;
+  covered.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let end = -1;
+  for (const [from, to] of covered) {
+    if (from > end) out += text.slice(Math.max(end, 0), from) + '***';
+    end = Math.max(end, to);
+  }
+  return out + text.slice(end);
 }

@@ -558,12 +558,16 @@ describe('secrets', () => {
     assert.equal(redact('nothing secret here'), 'nothing secret here');
   });
 
-  test('redact masks a secret whole when a shorter secret occurs inside it, and takes regex characters literally', () => {
+  test('redact masks a secret whole when a shorter secret occurs inside it or overlaps its start', () => {
     const long = randomSecret() + '7q7';
     new Secret('7');
     new Secret(long);
-    new Secret('a.*(b)|[c]\\$');
     assert.equal(redact(`x ${long} y 7 z`), 'x *** y *** z');
+    new Secret('ZQ');
+    new Secret('QWERTYUIOPZ');
+    assert.equal(redact('a ZQWERTYUIOPZ b QWERTYUIOPZQ c ZQ'), 'a *** b *** c ***');
+    assert.equal(redact('ZQ at the start, at the end QWERTYUIOPZ'), '*** at the start, at the end ***');
+    new Secret('a.*(b)|[c]\\$');
     assert.equal(redact('p=a.*(b)|[c]\\$; q=a.x(b)'), 'p=***; q=a.x(b)');
   });
 
