@@ -103,6 +103,17 @@ async function elapse(clock: FakeClock, ms: number): Promise<void> {
   for (let t = 0; t < ms; t += 5) await clock.advance(5);
 }
 
+/** Reads for `runMs`, stops, lets `settleMs` pass for answers and re-checks, and returns the run's read counts. */
+async function readFor(clock: FakeClock, { readers, recorder }: ReturnType<typeof setup>, runMs: number, settleMs: number) {
+  readers.start();
+  await flush();
+  await elapse(clock, runMs);
+  readers.stop();
+  await elapse(clock, settleMs);
+  recorder.tick();
+  return recorder.overall().reads;
+}
+
 describe('Readers', () => {
   test('sends each read at its slot of the open-loop schedule', async () => {
     const clock = new FakeClock();
@@ -188,14 +199,9 @@ describe('Readers', () => {
     const clock = new FakeClock();
     // Row 0 shows up only at ALL (a replica lagging); row 1 is nowhere.
     const { client, calls } = fakeClient(clock, (seq, cl) => (seq === 0 && cl === RECHECK_CONSISTENCY ? storedRow(0) : null));
-    const { readers, recorder } = setup({ clock, client, rate: 1, rows: 2, recheckDelaysMs: [10, 20] });
-    readers.start();
-    await flush();
-    await elapse(clock, 2000);
-    readers.stop();
-    await elapse(clock, 1000);
-    recorder.tick();
-    const reads = recorder.overall().reads;
+    const rig = setup({ clock, client, rate: 1, rows: 2, recheckDelaysMs: [10, 20] });
+    const { recorder } = rig;
+    const reads = await readFor(clock, rig, 2000, 1000);
     const first = calls.filter((c) => c.consistency === ONE);
     const lostRead = first.filter((c) => c.seq === 1).length;
     const lateRead = first.filter((c) => c.seq === 0).length;
@@ -209,14 +215,9 @@ describe('Readers', () => {
   test('a row with one wrong column is reported corrupt, naming the column', async () => {
     const clock = new FakeClock();
     const { client } = fakeClient(clock, (seq) => storedRow(seq, { column: 's3', value: 'not what was written' }));
-    const { readers, recorder } = setup({ clock, client, rate: 10, rows: 5 });
-    readers.start();
-    await flush();
-    await elapse(clock, 300);
-    readers.stop();
-    await elapse(clock, 100);
-    recorder.tick();
-    const reads = recorder.overall().reads;
+    const rig = setup({ clock, client, rate: 10, rows: 5 });
+    const { recorder } = rig;
+    const reads = await readFor(clock, rig, 300, 100);
     assert.equal(reads.corrupt, reads.completed);
     assert.ok(reads.corrupt >= 3);
     assert.ok(recorder.events.some((e) => e.type === 'row-corrupt' && e.column === 's3'));
