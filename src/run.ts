@@ -326,5 +326,3 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   log.info(`reports: ${files.summaryJson}, ${files.html}, ${join(runDir, 'timeline.ndjson')}`);
   return { exitCode, summary, runDir };
 }
-
-
