@@ -8,7 +8,7 @@ import { redact } from './config/secret.js';
 import { SETTINGS, type SettingKey } from './config/settings.js';
 import { runDemo, DEMO_DEFAULTS } from './demo.js';
 import { createLogger } from './log.js';
-import { EXIT } from './metrics/thresholds.js';
+import { EXIT, EXIT_MEANINGS } from './verdict/exitCodes.js';
 import { runTool } from './run.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -20,9 +20,8 @@ Settings come from flags, then SCY_* environment variables, then a .env file in 
 CQL frames are sent uncompressed: cassandra-driver (Node.js) has no lz4 or snappy protocol compression,
 unlike the Python tool this replaces.
 
-Exit codes: 0 all thresholds passed · 2 bad setting · 3 a threshold failed · 4 acknowledged rows lost or
-corrupt · 5 could not connect or create the schema, or the local cluster could not start · 1 internal error ·
-130 stopped by a second Ctrl+C.`;
+Exit codes:
+${EXIT_MEANINGS.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
 
 function addSettingOptions(cmd: Command): Command {
   for (const group of GROUPS) {

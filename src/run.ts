@@ -20,7 +20,7 @@ import { LoaderProbe } from './metrics/loaderProbe.js';
 import { Recorder } from './metrics/recorder.js';
 import { ResizeLog } from './metrics/resizeLog.js';
 import { ViewAgreement } from './metrics/viewAgreement.js';
-import { EXIT, evaluateThresholds, exitCodeFor } from './metrics/thresholds.js';
+import { baselinePhase, evaluateThresholds } from './metrics/thresholds.js';
 import { ErrorBursts } from './metrics/errorBursts.js';
 import type { RunSummary, VerificationReport } from './metrics/types.js';
 import type { Phase } from './phase.js';
@@ -30,6 +30,8 @@ import { renderSummaryTable } from './report/summaryTable.js';
 import { writeRunReports } from './report/writeReports.js';
 import { CloudApi } from './scaler/cloudApi.js';
 import { Scaler, type ScalerOutcome } from './scaler/scaler.js';
+import { EXIT } from './verdict/exitCodes.js';
+import { decideVerdict, describeThreshold } from './verdict/verdict.js';
 
 export interface RunDeps {
   clock: Clock;
@@ -150,7 +152,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
           nowMs: clock.now(),
         }).filter((r) => !r.passed);
         if (failed.length > 0) {
-          requestStop(`threshold failed: ${failed.map((r) => `${r.name} ${r.actual} (limit ${r.limit}) in ${r.scope}`).join('; ')}`);
+          requestStop(`threshold failed: ${failed.map(describeThreshold).join('; ')}`);
         }
       },
     });
@@ -271,7 +273,6 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   const unsettled = unsettledWarning(leftWrites);
   if (unsettled) warnings.push(unsettled);
   if (leftReads > 0) warnings.push(`${leftReads} reads were still in flight when the drain ended`);
-  if (scalerOutcome?.stopped === 'fatal') warnings.push(`scaler stopped early: ${scalerOutcome.reason ?? ''}`);
 
   await deps.beforeVerify?.(client);
   let verification: VerificationReport | null = null;
@@ -304,7 +305,12 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     nowMs: clock.now(),
   });
   warnings.push(...loaderWarnings(recorder.overall(), strain));
-  const exitCode = exitCodeFor(thresholds, lostRows);
+  const verdict = decideVerdict({
+    thresholds,
+    scaler: config.cloud ? { outcome: scalerOutcome, cyclesAsked: config.cycles, dryRun: config.dryRun } : null,
+    runFailures: [],
+  });
+  const exitCode = verdict.exitCode;
   const summary: RunSummary = {
     tool: { name: 'scylla-resize-test', version: deps.version },
     startedAt: startedAt.toISOString(),
@@ -316,9 +322,11 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     resizes: resizes.records,
     losses: recorder.losses,
     verification,
+    baselineIndex: baselinePhase(phases, config.reportSecs * 1000)?.index ?? null,
     thresholds,
     warnings,
     exitCode,
+    failures: verdict.failures,
   };
   await timeline.close();
   const files = await writeRunReports(runDir, { summary, intervals: recorder.intervals, events: recorder.events });
