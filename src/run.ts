@@ -254,6 +254,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
   clearInterval(reportTimer);
   if (durationTimer) clearTimeout(durationTimer);
+  recorder.endLoad();
   log.info(`stopping (${stopReason}): no new requests, no new resize; draining in-flight work (up to ${config.drainSecs}s)`);
   scalerStop.abort();
   writers.stop();

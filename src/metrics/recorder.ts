@@ -44,6 +44,8 @@ export class Recorder {
   private readonly total: SpanAccumulator;
   private readonly slots: PhaseSlot[] = [];
   private lastDue = 0;
+  /** When the load stopped (stop asked for); the drain and the verification sweep after it are not load. */
+  private loadEndMs: number | null = null;
   private readonly series = new IntervalSeries();
   readonly events: TimelineEvent[] = [];
   readonly losses: LossRecord[] = [];
@@ -128,14 +130,31 @@ export class Recorder {
     return this.closeInterval();
   }
 
+  /**
+   * Marks the end of the load: no new request is sent after this. What the drain still settles is counted, but
+   * rates, the read target and phase durations are over the time of load only, never over the drain or the
+   * verification sweep (which took minutes on a large run and made the headline rates look a quarter lower).
+   */
+  endLoad(): void {
+    if (this.loadEndMs !== null) return;
+    this.closeInterval();
+    this.loadEndMs = this.clock.now();
+  }
+
+  /** Now, or the end of the load once it ended: where open spans stop counting time. */
+  private get loadNow(): number {
+    const now = this.clock.now();
+    return this.loadEndMs === null ? now : Math.min(now, this.loadEndMs);
+  }
+
   setPhase(p: Phase): void {
     this.closeInterval();
-    const now = this.clock.now();
+    const at = this.loadNow;
     const last = this.slots[this.slots.length - 1]!;
-    last.endMs = now;
+    last.endMs = at;
     this.emitPhaseEnd(last);
     last.acc.freeze();
-    this.slots.push({ index: last.index + 1, phase: p, acc: new SpanAccumulator(now), endMs: null });
+    this.slots.push({ index: last.index + 1, phase: p, acc: new SpanAccumulator(at), endMs: null });
     this.event({ type: 'phase', label: phaseLabel(p), detail: p });
   }
 
@@ -147,11 +166,12 @@ export class Recorder {
   private closeInterval(): IntervalReport {
     const now = this.clock.now();
     const c = this.current;
-    const due = this.probes.readsDue();
+    // After the load ended nothing more falls due and the schedule asks for nothing, whatever the probes say.
+    const due = this.loadEndMs === null ? this.probes.readsDue() : this.lastDue;
     c.readsScheduled = due - this.lastDue;
     this.lastDue = due;
     const spanMs = Math.max(0, now - c.startMs);
-    c.targetRateTimesMs = this.probes.readTarget() * spanMs;
+    c.targetRateTimesMs = this.loadEndMs === null ? this.probes.readTarget() * spanMs : 0;
     c.loader = this.probes.loader();
     c.loaderWeightMs = spanMs;
     const slot = this.slots[this.slots.length - 1]!;
@@ -167,7 +187,7 @@ export class Recorder {
 
   private phaseReport(slot: PhaseSlot): PhaseReport {
     if (slot.report) return slot.report;
-    const endMs = slot.endMs ?? this.clock.now();
+    const endMs = slot.endMs ?? this.loadNow;
     const report: PhaseReport = {
       ...slot.acc.stats(endMs),
       index: slot.index,
@@ -184,7 +204,7 @@ export class Recorder {
     this.closeInterval();
     const last = this.slots[this.slots.length - 1]!;
     if (last.endMs === null) {
-      last.endMs = this.clock.now();
+      last.endMs = this.loadNow;
       this.emitPhaseEnd(last);
     }
   }
@@ -198,7 +218,7 @@ export class Recorder {
     const groups = new Map<string, { acc: SpanAccumulator; durationMs: number; occurrences: number; endMs: number }>();
     for (const s of this.slots) {
       const key = phaseKey(s.phase);
-      const end = s.endMs ?? this.clock.now();
+      const end = s.endMs ?? this.loadNow;
       const g = groups.get(key) ?? { acc: new SpanAccumulator(s.acc.startMs), durationMs: 0, occurrences: 0, endMs: end };
       g.acc.merge(s.acc);
       g.durationMs += end - s.acc.startMs;
@@ -214,7 +234,8 @@ export class Recorder {
     }));
   }
 
+  /** The whole run's figures; its duration and rates are over the time of load (see endLoad). */
   overall(): SpanStats {
-    return this.total.stats(this.clock.now());
+    return this.total.stats(this.loadNow);
   }
 }

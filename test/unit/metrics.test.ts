@@ -591,3 +591,75 @@ describe('ResizeLog', () => {
     assert.equal(log.records[0]!.cycle, 3);
   });
 });
+
+describe('rates are per second of load', () => {
+  const T0 = 1_800_000_000_000;
+  test('the drain and the verification sweep add no time to rates, the read target or phase durations', async () => {
+    const clock = new FakeClock(T0);
+    const probe = { due: 0 };
+    const rec = new Recorder(
+      clock,
+      {
+        readTarget: () => 200,
+        readsDue: () => probe.due,
+        inflight: () => ({ inflight: 0, limit: 8 }),
+        loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
+      },
+      { kind: 'steady', cycle: 0, nodes: 3 },
+    );
+    // 10 s of load: 1,000 rows/s and 200 reads/s, as scheduled
+    for (let s = 0; s < 10; s++) {
+      for (let i = 0; i < 10; i++) rec.recordWrite(100, 1000);
+      for (let i = 0; i < 200; i++) rec.recordRead(1000, 900);
+      probe.due += 200;
+      await clock.advance(1000);
+      rec.tick();
+    }
+    rec.endLoad();
+    // a 5 s drain settles the last batch; the schedule keeps "falling due" in the probe, but nothing is sent
+    rec.recordWrite(100, 5_000_000);
+    probe.due += 1000;
+    await clock.advance(5000);
+    rec.finish();
+    // a 113 s sweep finds nothing wrong
+    await clock.advance(113_000);
+    const o = rec.overall();
+    assert.equal(o.durationMs, 10_000);
+    assert.equal(o.writes.rows, 10_100, 'rows the drain settled are counted');
+    assert.equal(o.writes.rowsPerSec, 1010);
+    assert.equal(o.reads.readsPerSec, 200);
+    assert.equal(o.reads.targetPerSec, 200, 'the target the user set, not diluted by the drain or the sweep');
+    assert.equal(o.reads.scheduled, 2000, 'nothing falls due after the load ended');
+    const [phase] = rec.phaseReports();
+    assert.equal(phase!.durationMs, 10_000);
+    assert.equal(phase!.writes.rowsPerSec, 1010);
+    assert.equal(phase!.reads.targetPerSec, 200);
+    assert.equal(rec.byPhaseKey()[0]!.durationMs, 10_000);
+    // the drain is still an interval of its own on the charts, with no reads asked for
+    const drain = rec.intervals.at(-1)!;
+    assert.equal(drain.durationMs, 5000);
+    assert.equal(drain.reads.scheduled, 0);
+    assert.equal(drain.reads.targetPerSec, 0);
+  });
+
+  test('a phase change during the drain starts an empty phase at the end of the load', async () => {
+    const clock = new FakeClock(T0);
+    const rec = new Recorder(
+      clock,
+      { readTarget: () => 0, readsDue: () => 0, inflight: () => ({ inflight: 0, limit: 8 }), loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }) },
+      { kind: 'steady', cycle: 0, nodes: 3 },
+    );
+    rec.recordWrite(10, 1000);
+    await clock.advance(4000);
+    rec.endLoad();
+    await clock.advance(2000);
+    rec.setPhase({ kind: 'waiting', cycle: 1, nodes: null, reason: 'stopping' });
+    await clock.advance(2000);
+    rec.finish();
+    const [first, second] = rec.phaseReports();
+    assert.equal(first!.durationMs, 4000);
+    assert.equal(second!.startMs, first!.endMs);
+    assert.equal(second!.durationMs, 0);
+    assert.equal(rec.overall().durationMs, 4000);
+  });
+});

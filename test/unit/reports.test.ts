@@ -185,3 +185,14 @@ test('every error class has its own chart colour', () => {
   for (const [i, colour] of colours.entries()) assert.match(colour ?? '', /^#[0-9a-f]{6}$/i, `no colour for ${ERROR_CLASSES[i]}`);
   assert.equal(new Set(colours).size, colours.length, 'two classes share a colour');
 });
+
+test('the headline shows the whole run and the time of load the rates are over', () => {
+  const { summary } = buildSampleRun();
+  const start = Date.parse(summary.startedAt);
+  summary.endedAt = new Date(start + summary.overall.durationMs + 113_000).toISOString();
+  const text = renderSummaryTable(summary, { color: false });
+  const run = text.split('\n').find((l) => l.startsWith('run '))!;
+  assert.ok(run.includes(`(${fmtDuration(summary.overall.durationMs + 113_000)}, of which load ${fmtDuration(summary.overall.durationMs)})`), run);
+  const rows = text.split('\n').find((l) => l.startsWith('rows written '))!;
+  assert.ok(rows.includes(`(${fmtRate(summary.overall.writes.rowsPerSec)}/s during load)`), rows);
+});
