@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import type { Clock } from './clock.js';
 import type { Config } from './config/load.js';
-import { SETTINGS, type SettingKey } from './config/settings.js';
+import { reportedSettings } from './config/reportedSettings.js';
 import { connect, consistencyCode } from './db/connect.js';
 import { describeError } from './db/errors.js';
 import { ensureSchema, insertCql, selectCql } from './db/schema.js';
@@ -55,18 +55,6 @@ export interface RunResult {
 // Whatever the drain could not settle is neither acknowledged nor failed: say so instead of guessing.
 function unsettledWarning(rowsInFlight: number): string | null {
   return rowsInFlight > 0 ? `${rowsInFlight} batches were still in flight when the drain ended; their rows are not counted as acknowledged` : null;
-}
-
-/** The settings as they appear in reports: secrets masked, Cloud settings shown only when given. */
-function reportedSettings(config: Config): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
-    const v = (config as unknown as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    out[SETTINGS[key].env] = SETTINGS[key].secret ? '***' : v;
-  }
-  if (config.cloud) out.SCY_CLOUD_TOKEN = '***';
-  return out;
 }
 
 export async function runTool(config: Config, deps: RunDeps): Promise<RunResult> {

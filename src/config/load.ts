@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { ParseError } from './parse.js';
-import { Secret, redact } from './secret.js';
+import { Secret, maskUrl, redact } from './secret.js';
 import { SETTINGS, type RawSettings, type Setting, type SettingKey } from './settings.js';
 
 /** A bad setting: its message is one line, names the setting and what is allowed, and never holds a secret. */
@@ -72,7 +72,7 @@ export function loadConfig(sources: ConfigSources): Config {
       raw[key] = (setting.parse as (r: string) => unknown)(value as string);
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
-      const shown = setting.secret ? '***' : redact(JSON.stringify(value).replace(/\/\/[^/@\s]*@/, '//***@'));
+      const shown = setting.secret ? '***' : redact(JSON.stringify(maskUrl(value as string)));
       throw new ConfigError(`${setting.env}=${shown} (--${setting.flag}): expected ${e.message}`);
     }
     origin[key] = from;

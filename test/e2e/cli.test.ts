@@ -154,6 +154,21 @@ describe('CLI (built)', { concurrency: true }, () => {
     assert.ok(!r.stderr.includes(t), `the token is printed as the bad value: ${r.stderr}`);
   });
 
+  test('a token HTTP cannot carry (a pasted line break) is refused at start: exit 2, one line, the token nowhere', async () => {
+    const t = token();
+    const r = await run(['--contact-points', '10.0.0.1', '--account-id', '1', '--cluster-id', '2'], { SCY_CLOUD_TOKEN: `${t}\r\nX-Injected: 1` });
+    assertBadInput(r, 'SCY_CLOUD_TOKEN', 'line break');
+    assert.ok(!r.stderr.includes(t) && !r.stderr.includes('X-Injected'), r.stderr);
+  });
+
+  test('a Cloud API base with credentials or a query: exit 2, one line, the credentials and query nowhere', async () => {
+    for (const base of ['https://me:pa@ss@api.example.com', 'https://api.example.com/?apikey=qq77']) {
+      const r = await run(['--contact-points', '10.0.0.1', '--cloud-api-base', base]);
+      const line = assertBadInput(r, 'SCY_CLOUD_API_BASE');
+      assert.ok(!/me:|pa@ss|qq77/.test(line), line);
+    }
+  });
+
   test('load only against an address where nothing listens: exit 5 with a one-line error, fast', async () => {
     const out = mkdtempSync(join(tmpdir(), 'scy-cli-out-'));
     const r = await run([
