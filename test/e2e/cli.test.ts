@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function run(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 20_000): Promise<Result> {
-  const cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'));
+function run(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 20_000, cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'))): Promise<Result> {
   const began = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -167,6 +166,21 @@ describe('CLI (built)', { concurrency: true }, () => {
       const line = assertBadInput(r, 'SCY_CLOUD_API_BASE');
       assert.ok(!/me:|pa@ss|qq77/.test(line), line);
     }
+  });
+
+  test('a .env the shell reads differently (an unquoted # in the password): exit 2, one line naming it, the password nowhere', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'));
+    writeFileSync(join(cwd, '.env'), 'SCY_CONTACT_POINTS=10.0.0.1\nSCY_PASSWORD=Qw9x#Zk7y\n');
+    const r = await run([], {}, 20_000, cwd);
+    const line = assertBadInput(r, '.env line 2', 'SCY_PASSWORD', 'single quotes');
+    assert.ok(!/Qw9x|Zk7y/.test(line), line);
+  });
+
+  test('a UTF-16 settings file is refused with one line instead of reading as empty', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'));
+    writeFileSync(join(cwd, 'win.env'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('SCY_CONTACT_POINTS=10.0.0.1\n', 'utf16le')]));
+    const r = await run(['--settings-file', 'win.env'], {}, 20_000, cwd);
+    assertBadInput(r, 'win.env', 'UTF-16', 'UTF-8');
   });
 
   test('load only against an address where nothing listens: exit 5 with a one-line error, fast', async () => {
