@@ -46,6 +46,7 @@ export class Recorder {
   private lastDue = 0;
   /** When the load stopped (stop asked for); the drain and the verification sweep after it are not load. */
   private loadEndMs: number | null = null;
+  private dueAtLoadEnd = 0;
   private readonly series = new IntervalSeries();
   readonly events: TimelineEvent[] = [];
   readonly losses: LossRecord[] = [];
@@ -137,8 +138,8 @@ export class Recorder {
    */
   endLoad(): void {
     if (this.loadEndMs !== null) return;
-    this.closeInterval();
     this.loadEndMs = this.clock.now();
+    this.dueAtLoadEnd = this.probes.readsDue();
   }
 
   /** Now, or the end of the load once it ended: where open spans stop counting time. */
@@ -166,12 +167,14 @@ export class Recorder {
   private closeInterval(): IntervalReport {
     const now = this.clock.now();
     const c = this.current;
-    // After the load ended nothing more falls due and the schedule asks for nothing, whatever the probes say.
-    const due = this.loadEndMs === null ? this.probes.readsDue() : this.lastDue;
+    // After the load ended nothing more falls due and the schedule asks for nothing, whatever the probes say; an
+    // interval that spans the end counts its target only up to it (no interval is closed at the end itself, so
+    // threads need not draw a boundary there).
+    const due = this.loadEndMs === null ? this.probes.readsDue() : Math.max(this.lastDue, this.dueAtLoadEnd);
     c.readsScheduled = due - this.lastDue;
     this.lastDue = due;
     const spanMs = Math.max(0, now - c.startMs);
-    c.targetRateTimesMs = this.loadEndMs === null ? this.probes.readTarget() * spanMs : 0;
+    c.targetRateTimesMs = this.probes.readTarget() * Math.max(0, this.loadNow - c.startMs);
     c.loader = this.probes.loader();
     c.loaderWeightMs = spanMs;
     const slot = this.slots[this.slots.length - 1]!;

@@ -642,6 +642,29 @@ describe('rates are per second of load', () => {
     assert.equal(drain.reads.targetPerSec, 0);
   });
 
+  test('an interval that spans the end of the load counts reads due and the target only up to it', async () => {
+    const clock = new FakeClock(T0);
+    const probe = { due: 0 };
+    const rec = new Recorder(
+      clock,
+      { readTarget: () => 100, readsDue: () => probe.due, inflight: () => ({ inflight: 0, limit: 8 }), loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }) },
+      { kind: 'steady', cycle: 0, nodes: 3 },
+    );
+    probe.due = 300;
+    await clock.advance(3000);
+    rec.endLoad();
+    probe.due = 500; // the schedule's clock runs on through the drain
+    await clock.advance(2000);
+    rec.finish();
+    const [iv] = rec.intervals;
+    assert.equal(iv!.durationMs, 5000);
+    assert.equal(iv!.reads.scheduled, 300);
+    const o = rec.overall();
+    assert.equal(o.durationMs, 3000);
+    assert.equal(o.reads.targetPerSec, 100);
+    assert.equal(o.reads.scheduled, 300);
+  });
+
   test('a phase change during the drain starts an empty phase at the end of the load', async () => {
     const clock = new FakeClock(T0);
     const rec = new Recorder(
