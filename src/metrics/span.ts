@@ -1,4 +1,4 @@
-import { LatencyHistogram } from './histograms.js';
+import { LatencyHistogram, type HistogramWire } from './histograms.js';
 import { ERROR_CLASSES, type ErrorCounts, type SpanStats } from './types.js';
 
 export function zeroErrors(): ErrorCounts {
@@ -24,6 +24,9 @@ export interface LoaderSample {
   rssMb: number;
   heapMb: number;
 }
+
+/** SpanAccumulator.toWire()'s shape: plain data, histograms as HistogramWire. */
+export type SpanWire = Record<string, unknown>;
 
 /** Counts and histograms of one span of time; spans merge, so intervals add up to phases and the run. */
 export class SpanAccumulator {
@@ -81,6 +84,29 @@ export class SpanAccumulator {
       };
     }
     this.loaderWeightMs = w;
+  }
+
+  /**
+   * A structured-cloneable copy with every histogram encoded losslessly (histograms.ts), so a span recorded in
+   * a worker thread, or kept in a run folder, merges into another exactly as if it had been recorded there.
+   * Every own field is carried, so a field added to the class travels without touching this code.
+   */
+  toWire(): SpanWire {
+    const out: SpanWire = {};
+    for (const [k, v] of Object.entries(this)) out[k] = v instanceof LatencyHistogram ? v.encode() : v;
+    return out;
+  }
+
+  static fromWire(wire: SpanWire): SpanAccumulator {
+    const acc = new SpanAccumulator(Number(wire.startMs));
+    const fields = acc as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(wire)) {
+      if (!(k in acc)) continue;
+      if (fields[k] instanceof LatencyHistogram) fields[k] = LatencyHistogram.decode(v as HistogramWire);
+      else if (typeof fields[k] === 'object' && fields[k] !== null) Object.assign(fields[k] as object, v);
+      else fields[k] = v;
+    }
+    return acc;
   }
 
   /** Compacts the histograms of a span that is only kept for reporting from now on (see LatencyHistogram.freeze). */
