@@ -11,6 +11,7 @@ import { IdLedger } from './load/idLedger.js';
 import { AimdLimiter } from './load/limiter.js';
 import { Pacer } from './load/pacer.js';
 import { Readers, readerSettings } from './load/readers.js';
+import { ledgerPicker } from './load/rowPicker.js';
 import { newRunIdentity } from './load/rowContent.js';
 import { verifyAcknowledged } from './load/verifier.js';
 import { Writers, writerSettings } from './load/writers.js';
@@ -183,8 +184,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
       selectCql: selectCql(target),
       consistency,
       ...readerSettings(config),
-      run,
-      ledger,
+      rows: ledgerPicker(ledger, run),
       pacer,
       recorder,
       clock,

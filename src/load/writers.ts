@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { BACKOFF_CLASSES, RETRYABLE_CLASSES, classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
-import type { Recorder } from '../metrics/recorder.js';
+import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import { drainPending } from './drain.js';
 import { backoffMs } from '../backoff.js';
 import { batchSize } from './batchSize.js';
@@ -25,7 +25,7 @@ export interface WriterOptions {
   run: RunIdentity;
   ledger: IdLedger;
   limiter: AimdLimiter;
-  recorder: Recorder;
+  recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
 }

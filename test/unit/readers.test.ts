@@ -6,6 +6,7 @@ import { memoryLogger } from '../../src/log.js';
 import { IdLedger } from '../../src/load/idLedger.js';
 import { Pacer } from '../../src/load/pacer.js';
 import { Readers } from '../../src/load/readers.js';
+import { ledgerPicker } from '../../src/load/rowPicker.js';
 import { RECHECK_CONSISTENCY } from '../../src/load/rowRead.js';
 import { COLUMNS } from '../../src/db/schema.js';
 import { parseId, rowValues, type RunIdentity } from '../../src/load/rowContent.js';
@@ -64,8 +65,7 @@ function setup(o: { clock: Clock; client: cassandra.Client; rate: number; rows?:
     workers: o.workers ?? 1,
     maxInflightPerWorker: o.perWorker ?? 512,
     recheckDelaysMs: o.recheckDelaysMs ?? [10, 20],
-    run: RUN,
-    ledger,
+    rows: ledgerPicker(ledger, RUN),
     pacer,
     recorder,
     clock: o.clock,
