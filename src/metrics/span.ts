@@ -19,7 +19,10 @@ export function totalErrors(c: ErrorCounts): number {
 }
 
 export interface LoaderSample {
+  /** The process's CPU, all threads together, in % of one core. */
   cpuPercent: number;
+  /** The busiest thread's event-loop utilisation in %: a loop near 100% is the limit whatever the other cores do. */
+  busiestThreadPercent: number;
   eventLoopDelayP99Ms: number;
   rssMb: number;
   heapMb: number;
@@ -47,7 +50,7 @@ export class SpanAccumulator {
   corrupt = 0;
   /** Reads-per-second target weighted by time, to report the target of spans where reading started late. */
   targetRateTimesMs = 0;
-  loader: LoaderSample = { cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 };
+  loader: LoaderSample = { cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 };
   loaderWeightMs = 0;
 
   constructor(public startMs: number) {}
@@ -78,6 +81,7 @@ export class SpanAccumulator {
       const b = o.loaderWeightMs / w;
       this.loader = {
         cpuPercent: this.loader.cpuPercent * a + o.loader.cpuPercent * b,
+        busiestThreadPercent: this.loader.busiestThreadPercent * a + o.loader.busiestThreadPercent * b,
         eventLoopDelayP99Ms: Math.max(this.loader.eventLoopDelayP99Ms, o.loader.eventLoopDelayP99Ms),
         rssMb: Math.max(this.loader.rssMb, o.loader.rssMb),
         heapMb: Math.max(this.loader.heapMb, o.loader.heapMb),

@@ -55,7 +55,7 @@ function setup(o: { clock: Clock; client: cassandra.Client; rate: number; rows?:
     readTarget: () => o.rate,
     readsDue: () => pacer.dueBy(o.clock.monotonic()),
     inflight: () => ({ inflight: 0, limit: 1 }),
-    loader: () => ({ cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 }),
+    loader: () => ({ cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 }),
   };
   const recorder = new Recorder(o.clock, probes, { kind: 'steady', nodes: 1, cycle: 0 });
   const readers = new Readers({
