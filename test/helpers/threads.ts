@@ -2,7 +2,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ThreadTask } from './threadTasks.js';
 
-export const TASKS_URL = new URL('./threadTasks.js', import.meta.url);
+const TASKS_URL = new URL('./threadTasks.js', import.meta.url);
 
 /** One worker running `task`; resolves with its messages once it exits, rejects on an error or a non-zero exit. */
 export function startTask(task: ThreadTask): { worker: Worker; done: Promise<unknown[]> } {
