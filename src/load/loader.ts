@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import type { VerificationReport } from '../metrics/types.js';
 import type { IdLedger } from './idLedger.js';
-import type { AimdLimiter } from './limiter.js';
+import type { InflightLimiter } from './limiter.js';
 import type { Pacer } from './pacer.js';
 import { Readers, readerSettings } from './readers.js';
 import type { RunIdentity } from './rowContent.js';
@@ -29,7 +29,7 @@ export interface LoaderParts {
   identity: RunIdentity;
   ledger: IdLedger;
   rows: RowPicker;
-  limiter: AimdLimiter;
+  limiter: InflightLimiter;
   readSchedule: Pacer;
   recorder: LoadRecorder;
   clock: Clock;

@@ -8,7 +8,7 @@ import { drainPending } from './drain.js';
 import { backoffMs } from '../backoff.js';
 import { batchSize } from './batchSize.js';
 import type { IdLedger } from './idLedger.js';
-import type { AimdLimiter, Permit } from './limiter.js';
+import type { InflightLimiter, Permit } from './limiter.js';
 import { rowValues, type RunIdentity } from './rowContent.js';
 
 export interface WriterOptions {
@@ -24,7 +24,7 @@ export interface WriterOptions {
   maxAttempts: number;
   run: RunIdentity;
   ledger: IdLedger;
-  limiter: AimdLimiter;
+  limiter: InflightLimiter;
   recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
