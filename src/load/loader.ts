@@ -8,7 +8,7 @@ import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import type { VerificationReport } from '../metrics/types.js';
 import type { IdLedger } from './idLedger.js';
 import type { InflightLimiter } from './limiter.js';
-import type { Pacer } from './pacer.js';
+import type { Schedule } from './pacer.js';
 import { Readers, readerSettings } from './readers.js';
 import type { RunIdentity } from './rowContent.js';
 import type { RowPicker } from './rowPicker.js';
@@ -30,7 +30,7 @@ export interface LoaderParts {
   ledger: IdLedger;
   rows: RowPicker;
   limiter: InflightLimiter;
-  readSchedule: Pacer;
+  readSchedule: Schedule;
   recorder: LoadRecorder;
   clock: Clock;
   log: Logger;

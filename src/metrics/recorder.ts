@@ -86,7 +86,8 @@ export class Recorder extends SpanRecorder {
     this.current.merge(span);
   }
 
-  protected noteLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
+  /** Keeps a loss a worker thread found (it counted the loss in its own span). */
+  noteLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
     this.lossesTotal[kind]++;
     const loss: LossRecord = { id, kind, phase: phaseLabel(this.phase), detectedBy, at: this.clock.now() };
     if (this.losses.length < MAX_LOSSES) this.losses.push(loss);
