@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { drainPending } from './drain.js';
 import type { IdLedger } from './idLedger.js';
-import type { Pacer } from './pacer.js';
+import type { Schedule } from './pacer.js';
 import { diffRow, makeId, type RunIdentity } from './rowContent.js';
 import { readRow, RECHECK_CONSISTENCY } from './rowRead.js';
 
@@ -36,7 +36,7 @@ export interface ReaderOptions {
   recheckDelaysMs: number[];
   run: RunIdentity;
   ledger: IdLedger;
-  pacer: Pacer;
+  pacer: Schedule;
   recorder: Recorder;
   clock: Clock;
   log: Logger;
@@ -73,7 +73,7 @@ export class Readers {
 
   private async startSchedule(): Promise<void> {
     if (this.stopping.signal.aborted) return;
-    this.o.pacer.restart();
+    this.o.pacer.begin();
     this.started = true;
     await this.dispatch();
   }
