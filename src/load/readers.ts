@@ -5,7 +5,7 @@ import { classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
 import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import { drainPending } from './drain.js';
-import type { Pacer } from './pacer.js';
+import type { Schedule } from './pacer.js';
 import { diffRow, makeId } from './rowContent.js';
 import type { RowPicker, RowRef } from './rowPicker.js';
 import { readRow, RECHECK_CONSISTENCY } from './rowRead.js';
@@ -36,7 +36,7 @@ export interface ReaderOptions {
   recheckDelaysMs: number[];
   /** Acknowledged rows to read: this thread's, or with worker threads every thread's. */
   rows: RowPicker;
-  pacer: Pacer;
+  pacer: Schedule;
   recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
@@ -73,7 +73,7 @@ export class Readers {
 
   private async startSchedule(): Promise<void> {
     if (this.stopping.signal.aborted) return;
-    this.o.pacer.restart();
+    this.o.pacer.begin();
     this.started = true;
     await this.dispatch();
   }

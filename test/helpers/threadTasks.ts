@@ -4,6 +4,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { realClock } from '../../src/clock.js';
 import type { ReleaseOutcome } from '../../src/load/limiter.js';
 import { SharedAimdLimiter, type SharedLimiterHandle } from '../../src/load/sharedLimiter.js';
+import { SharedPacer, type SharedScheduleHandle } from '../../src/load/sharedPacer.js';
 
 export interface ClockTask {
   task: 'clock';
@@ -48,7 +49,21 @@ export interface LimiterAbortTask {
   waits: number;
 }
 
-export type ThreadTask = ClockTask | LimiterHammerTask | LimiterCutTask | LimiterAbortTask;
+/** All threads meet, each calls begin() and takes `takes` runs of 1..maxRun slots as fast as it can. */
+export interface PacerTakeTask {
+  task: 'pacer-take';
+  handle: SharedScheduleHandle;
+  /** Int32 [threads ready]. */
+  control: SharedArrayBuffer;
+  threads: number;
+  /** Float64 pairs (due, run length), this thread's from pair `index * takes`. */
+  out: SharedArrayBuffer;
+  index: number;
+  takes: number;
+  maxRun: number;
+}
+
+export type ThreadTask = ClockTask | LimiterHammerTask | LimiterCutTask | LimiterAbortTask | PacerTakeTask;
 
 /** Blocks this worker until `slot` reaches `value` (bounded: a test that hangs tells nobody anything). */
 function waitUntil(a: Int32Array, slot: number, value: number): void {
@@ -127,10 +142,26 @@ async function limiterAbort(t: LimiterAbortTask): Promise<void> {
   if (permit) limiter.release(permit, 'ok');
 }
 
+function pacerTake(t: PacerTakeTask): void {
+  const pacer = new SharedPacer(t.handle, realClock);
+  const control = new Int32Array(t.control);
+  const out = new Float64Array(t.out);
+  Atomics.add(control, 0, 1);
+  Atomics.notify(control, 0);
+  waitUntil(control, 0, t.threads);
+  pacer.begin();
+  for (let i = 0, at = 2 * t.index * t.takes; i < t.takes; i++, at += 2) {
+    const run = 1 + Math.floor(Math.random() * t.maxRun);
+    out[at] = pacer.take(run);
+    out[at + 1] = run;
+  }
+}
+
 if (!isMainThread && parentPort) {
   const t = workerData as ThreadTask;
   if (t.task === 'clock') clockTask(t);
   else if (t.task === 'limiter-hammer') void limiterHammer(t);
   else if (t.task === 'limiter-cut') limiterCut(t);
-  else void limiterAbort(t);
+  else if (t.task === 'limiter-abort') void limiterAbort(t);
+  else pacerTake(t);
 }
