@@ -208,6 +208,7 @@ export class ThreadedLoad implements LoadEngine {
         t.readsStarted = r.readsStarted;
         if (!r.span) return;
         const span = SpanAccumulator.fromWire(r.span);
+        span.attribute(t.index);
         if (merged) merged.merge(span);
         else merged = span;
       });

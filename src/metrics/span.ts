@@ -52,8 +52,15 @@ export class SpanAccumulator {
   targetRateTimesMs = 0;
   loader: LoaderSample = { cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 };
   loaderWeightMs = 0;
+  /** Rows and reads by loader thread, filled as worker threads' spans are collected (threadPool.ts). */
+  readonly byThread: Record<number, { rows: number; reads: number }> = {};
 
   constructor(public startMs: number) {}
+
+  /** Marks everything in this span as recorded by loader thread `thread`. */
+  attribute(thread: number): void {
+    this.byThread[thread] = { rows: this.rows, reads: this.readsCompleted };
+  }
 
   merge(o: SpanAccumulator): void {
     this.batches += o.batches;
@@ -74,6 +81,11 @@ export class SpanAccumulator {
     this.notYetVisible += o.notYetVisible;
     this.corrupt += o.corrupt;
     this.targetRateTimesMs += o.targetRateTimesMs;
+    for (const [t, share] of Object.entries(o.byThread)) {
+      const mine = (this.byThread[Number(t)] ??= { rows: 0, reads: 0 });
+      mine.rows += share.rows;
+      mine.reads += share.reads;
+    }
     // Loader figures merge as time-weighted means, except the peaks that matter.
     const w = this.loaderWeightMs + o.loaderWeightMs;
     if (w > 0) {
@@ -124,10 +136,12 @@ export class SpanAccumulator {
   stats(endMs: number): SpanStats {
     const durationMs = Math.max(0, endMs - this.startMs);
     const perSec = (n: number): number => (durationMs > 0 ? (n * 1000) / durationMs : 0);
+    const threads = Object.entries(this.byThread).map(([t, s]) => ({ thread: Number(t), rows: s.rows, reads: s.reads }));
     return {
       startMs: this.startMs,
       endMs,
       durationMs,
+      ...(threads.length > 0 ? { threads } : {}),
       writes: {
         batches: this.batches,
         rows: this.rows,
