@@ -29,10 +29,18 @@ export interface LatencyStats {
 }
 
 /** What happened in one span of time (a report interval, a phase, a cycle, the whole run). */
+/** One loader thread's part of a span: present only when the load ran in worker threads. */
+export interface ThreadShare {
+  thread: number;
+  rows: number;
+  reads: number;
+}
+
 export interface SpanStats {
   startMs: number;
   endMs: number;
   durationMs: number;
+  threads?: ThreadShare[];
   writes: {
     batches: number;
     rows: number;
@@ -63,6 +71,7 @@ export interface SpanStats {
   };
   loader: {
     cpuPercent: number;
+    busiestThreadPercent: number;
     eventLoopDelayP99Ms: number;
     rssMb: number;
     heapMb: number;

@@ -21,7 +21,7 @@ export const EXIT_MEANINGS: readonly [ExitCode, string][] = [
   [EXIT.thresholdFailed, 'a threshold failed (latency, throughput share, error rate, resize duration)'],
   [EXIT.dataLoss, 'acknowledged rows were lost or corrupt (more than SCY_MAX_LOST_ROWS)'],
   [EXIT.setupFailed, "could not connect or create the schema, or the demo's local cluster could not start"],
-  [EXIT.runIncomplete, 'the run did not do what was asked: the scaler stopped on an error it could not get past, or fewer resize cycles than SCY_CYCLES completed'],
+  [EXIT.runIncomplete, 'the run did not do what was asked: the scaler stopped on an error it could not get past, fewer resize cycles than SCY_CYCLES completed, or a loader thread died'],
   [EXIT.internal, 'internal error'],
   [EXIT.interrupted, 'stopped by a second Ctrl+C, without drain or summary'],
 ];

@@ -158,10 +158,10 @@ describe('SpanAccumulator', () => {
 
   test('loader figures merge time-weighted (cpu) and as peaks (delay, memory)', () => {
     const a = new SpanAccumulator(0);
-    a.loader = { cpuPercent: 10, eventLoopDelayP99Ms: 5, rssMb: 100, heapMb: 50 };
+    a.loader = { cpuPercent: 10, busiestThreadPercent: 10, eventLoopDelayP99Ms: 5, rssMb: 100, heapMb: 50 };
     a.loaderWeightMs = 1000;
     const b = new SpanAccumulator(1000);
-    b.loader = { cpuPercent: 70, eventLoopDelayP99Ms: 2, rssMb: 300, heapMb: 40 };
+    b.loader = { cpuPercent: 70, busiestThreadPercent: 70, eventLoopDelayP99Ms: 2, rssMb: 300, heapMb: 40 };
     b.loaderWeightMs = 3000;
     a.merge(b);
     near(a.loader.cpuPercent, 55, 'cpu');
@@ -190,7 +190,7 @@ describe('Recorder', () => {
       readTarget: () => probe.target,
       readsDue: () => probe.due,
       inflight: () => ({ inflight: probe.inflight, limit: probe.limit }),
-      loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
+      loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
     };
     const rec = new Recorder(clock, probes, initial);
     return { clock, probe, rec };
@@ -404,7 +404,7 @@ function phase(
       notYetVisible: 0,
       corrupt: 0,
     },
-    loader: { cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 },
+    loader: { cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 },
     index: phaseIndex++,
     phase: p,
     key: phaseKey(p),
@@ -603,7 +603,7 @@ describe('rates are per second of load', () => {
         readTarget: () => 200,
         readsDue: () => probe.due,
         inflight: () => ({ inflight: 0, limit: 8 }),
-        loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
+        loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
       },
       { kind: 'steady', cycle: 0, nodes: 3 },
     );
@@ -647,7 +647,7 @@ describe('rates are per second of load', () => {
     const probe = { due: 0 };
     const rec = new Recorder(
       clock,
-      { readTarget: () => 100, readsDue: () => probe.due, inflight: () => ({ inflight: 0, limit: 8 }), loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }) },
+      { readTarget: () => 100, readsDue: () => probe.due, inflight: () => ({ inflight: 0, limit: 8 }), loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }) },
       { kind: 'steady', cycle: 0, nodes: 3 },
     );
     probe.due = 300;
@@ -669,7 +669,7 @@ describe('rates are per second of load', () => {
     const clock = new FakeClock(T0);
     const rec = new Recorder(
       clock,
-      { readTarget: () => 0, readsDue: () => 0, inflight: () => ({ inflight: 0, limit: 8 }), loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }) },
+      { readTarget: () => 0, readsDue: () => 0, inflight: () => ({ inflight: 0, limit: 8 }), loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }) },
       { kind: 'steady', cycle: 0, nodes: 3 },
     );
     rec.recordWrite(10, 1000);
