@@ -51,7 +51,7 @@ interface Wired {
   load: LoadEngine;
   scaler: Scaler | null;
   stop: AbortSignal;
-  requestStop: (why: string) => void;
+  requestStop: (why: string) => boolean;
   stopReason: () => string;
 }
 
@@ -83,10 +83,11 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
   const { client } = session;
   const stop = new AbortController();
   let stopReason = 'stopped';
-  const requestStop = (why: string): void => {
-    if (stop.signal.aborted) return;
+  const requestStop = (why: string): boolean => {
+    if (stop.signal.aborted) return false;
     stopReason = why;
     stop.abort();
+    return true;
   };
   deps.stopSignal.addEventListener('abort', () => requestStop('interrupted'), { once: true });
 

@@ -46,7 +46,9 @@ export function summarize(config: Config, obs: Observers, end: RunEnd): RunSumma
   warnings.push(...loaderWarnings(recorder.overall(), strain));
   const verdict = decideVerdict({
     thresholds,
-    scaler: config.cloud ? { outcome: end.scalerOutcome, cyclesAsked: config.cycles, dryRun: config.dryRun } : null,
+    scaler: config.cloud
+      ? { outcome: end.scalerOutcome, cyclesAsked: config.cycles, dryRun: config.dryRun, stoppedByThreshold: obs.stoppedByThreshold() }
+      : null,
     // A run that lost part of its load to a dead thread did not do what was asked, whatever its figures say.
     runFailures: end.loaderFailures.map((f) => ({ id: 'loader-died', message: loaderFailureMessage(f) })),
   });

@@ -21,6 +21,8 @@ export interface ScalerVerdictInput {
   /** SCY_CYCLES, when set. */
   cyclesAsked: number | undefined;
   dryRun: boolean;
+  /** SCY_ABORT_ON_FAIL stopped the run on a failed threshold: the cycles it cut short are that failure, not another. */
+  stoppedByThreshold: boolean;
 }
 
 export interface VerdictInput {
@@ -57,7 +59,7 @@ export function scalerFailures(s: ScalerVerdictInput): RunFailure[] {
   if (o?.stopped === 'fatal') {
     out.push({ id: 'scaler-fatal', message: `the scaler stopped on an error it could not get past: ${o.reason ?? 'no reason given'}; load went on without resizes` });
   }
-  if (!s.dryRun && s.cyclesAsked !== undefined) {
+  if (!s.dryRun && !s.stoppedByThreshold && s.cyclesAsked !== undefined) {
     const done = o?.cyclesCompleted ?? 0;
     if (done < s.cyclesAsked) {
       out.push({ id: 'cycles-short', message: `${done} of ${s.cyclesAsked} resize cycles completed (SCY_CYCLES=${s.cyclesAsked})` });

@@ -28,7 +28,7 @@ const outcome = (o: Partial<ScalerOutcome>): ScalerOutcome => ({
   ...o,
 });
 
-const scaler = (o: Partial<ScalerOutcome>, cyclesAsked?: number, dryRun = false) => ({ outcome: outcome(o), cyclesAsked, dryRun });
+const scaler = (o: Partial<ScalerOutcome>, cyclesAsked?: number, dryRun = false, stoppedByThreshold = false) => ({ outcome: outcome(o), cyclesAsked, dryRun, stoppedByThreshold });
 
 describe('exit codes', () => {
   test('EXIT values are the documented ones', () => {
@@ -102,7 +102,16 @@ describe('decideVerdict', () => {
     assert.equal(decideVerdict({ thresholds: [], scaler: scaler({ stopped: 'aborted', cyclesCompleted: 0 }), runFailures: [] }).exitCode, EXIT.ok);
     assert.equal(decideVerdict({ thresholds: [], scaler: scaler({ stopped: 'dry-run', cyclesCompleted: 0 }, 2, true), runFailures: [] }).exitCode, EXIT.ok);
     // a scaler that never reported an outcome completed nothing
-    assert.equal(decideVerdict({ thresholds: [], scaler: { outcome: null, cyclesAsked: 1, dryRun: false }, runFailures: [] }).exitCode, EXIT.runIncomplete);
+    assert.equal(decideVerdict({ thresholds: [], scaler: { outcome: null, cyclesAsked: 1, dryRun: false, stoppedByThreshold: false }, runFailures: [] }).exitCode, EXIT.runIncomplete);
+  });
+
+  test('cycles cut short by SCY_ABORT_ON_FAIL are the threshold failure (exit 3), not a second one', () => {
+    const v = decideVerdict({ thresholds: [result('write-p99', false)], scaler: scaler({ stopped: 'aborted', cyclesCompleted: 0 }, 2, false, true), runFailures: [] });
+    assert.equal(v.exitCode, EXIT.thresholdFailed);
+    assert.deepEqual(v.failures.map((f) => f.id), ['write-p99']);
+    // a fatal scaler stop is its own failure still
+    const fatal = decideVerdict({ thresholds: [result('write-p99', false)], scaler: scaler({ stopped: 'fatal', reason: 'r', cyclesCompleted: 0 }, 2, false, true), runFailures: [] });
+    assert.equal(fatal.exitCode, EXIT.runIncomplete);
   });
 
   test('scalerFailures lists a fatal stop and the missing cycles separately', () => {
