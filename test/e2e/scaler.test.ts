@@ -115,7 +115,9 @@ test('a full MIN→MAX→MIN cycle, phases in order', { timeout: 15_000 }, async
     r.events.filter((e) => e.type.startsWith('resize-')).map((e) => `${e.type} ${e.from}→${e.to}`),
     ['resize-submitted 3→6', 'resize-completed 3→6', 'resize-submitted 6→3', 'resize-completed 6→3'],
   );
-  assert.ok(r.lines.some((l) => /Resize complete & healthy \(3→6 in \d+\.\ds\)/.test(l)));
+  assert.ok(r.lines.some((l) => /Resize complete & healthy \(3→6 in \d+\.\ds, to within 0\.1s\)/.test(l)), r.lines.join('\n'));
+  // Polled every pollSecs (0.05 s) while the resize runs, which is under the 1 s ceiling: that is the resolution.
+  assert.deepEqual(r.events.filter((e) => e.type === 'resize-completed').map((e) => e.resolutionMs), [50, 50]);
   assert.ok(r.lines.some((l) => /Stable 0\.2\/0\.2s at 6 nodes/.test(l)));
   assert.ok(r.lines.some((l) => /node 4 +10\.0\.0\.4 +QUEUED\/JOINING/.test(l)), 'cluster map shows a queued node');
   assert.ok(r.lines.some((l) => /Resize 3→6 .*\d+% Adding node/.test(l)), 'progress is shown');

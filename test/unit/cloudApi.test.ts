@@ -104,11 +104,11 @@ test('resize, getRequest and listRequests with client-side status filter', async
   assert.equal(created.status, 'QUEUED');
   const one = await api.getRequest(created.id);
   assert.equal(one.id, created.id);
-  const active = await api.listRequests({ statuses: ['QUEUED', 'IN_PROGRESS'] });
+  const active = (await api.listRequests()).filter((r) => r.status === 'QUEUED' || r.status === 'IN_PROGRESS');
   assert.deepEqual(active.map((r) => r.id), [created.id]);
   for (let i = 0; i < 200 && (await api.getRequest(created.id)).status !== 'COMPLETED'; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal((await api.getRequest(created.id)).progressPercent, 100);
-  assert.deepEqual(await api.listRequests({ statuses: ['QUEUED', 'IN_PROGRESS'] }), []);
+  assert.deepEqual((await api.listRequests()).filter((r) => r.status !== 'COMPLETED'), []);
   assert.equal((await api.listRequests()).length, 1);
 });
 
