@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret } from '../../src/config/secret.js';
+import { phaseKey, phaseLabel } from '../../src/phase.js';
 import { CloudApi } from '../../src/scaler/cloudApi.js';
 import type { ScalerEvent } from '../../src/scaler/scaler.js';
 import { ACCOUNT, CLUSTER, TOKEN, finish, rig, shape, until, type Rig } from '../helpers/scalerRig.js';
@@ -169,6 +170,9 @@ function assertFatal(r: Rig, out: Awaited<Rig['outcome']>, reason: RegExp): void
   const last = r.phases.at(-1);
   assert.equal(last?.kind, 'scaler-stopped');
   assert.match(last?.kind === 'scaler-stopped' ? last.reason : '', reason);
+  // Load after the stop is grouped and labelled as such, never as the resize or steady state that was current.
+  assert.equal(phaseKey(last!), 'scaler stopped');
+  assert.match(phaseLabel(last!), /^cycle \d+ · scaler stopped: /);
 }
 
 test('a redirect stops the scaler with a reason instead of polling for ever', { timeout: 10_000 }, async () => {
