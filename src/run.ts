@@ -123,13 +123,14 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
 
   const timeline = new NdjsonWriter(join(runDir, 'timeline.ndjson'));
   const bursts = new ErrorBursts((e) => recorder.event(e));
-  const views = new ViewAgreement((e) => recorder.event(e));
+  const views = new ViewAgreement((e) => recorder.event(e), (line) => log.warn(line));
   const driverUpHosts = (): number => client.hosts.values().filter((h) => h.isUp() && h.datacenter === config.localDc).length;
+  const driverSeenHosts = (): Set<string> => new Set(client.hosts.values().map((h) => h.address.replace(/:\d+$/, '')));
   recorder.addOutput({
     interval: (iv) => {
       timeline.write({ type: 'interval', at: iv.endMs, ...iv });
       bursts.observe(iv);
-      views.check(iv.endMs, driverUpHosts(), iv.phase);
+      views.check(iv.endMs, driverUpHosts(), iv.phase, driverSeenHosts());
     },
     phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
     event: (e) => timeline.write(e),
@@ -231,6 +232,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
       onEvent: (e) => {
         recorder.event({ ...e });
         resizes.onEvent(e);
+        views.onScalerEvent(e);
       },
     });
     scalerDone = scaler.run(scalerStop.signal).then((outcome) => {

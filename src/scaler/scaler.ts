@@ -59,6 +59,8 @@ export interface ScalerEvent {
   nodes?: number;
   /** How late the end of a resize may be seen: the poll interval while a resize is followed (resize-completed/-failed). */
   resolutionMs?: number;
+  /** Addresses (privateIp) of the DC's ACTIVE nodes (nodes-changed), to compare with the hosts the driver knows. */
+  activeAddresses?: string[];
 }
 
 export interface ScalerOptions {
@@ -572,7 +574,12 @@ export class Scaler {
     this.lastMap = key;
     const active = currentSize(nodes, dc.id);
     this.o.log.info(`Cluster map (DC ${dc.id} ${dc.name}): ${active} ACTIVE of ${mine.length} listed\n${key}`);
-    this.emit({ type: 'nodes-changed', nodes: active, message: mine.map((n) => `${n.id} ${n.privateIP} ${n.status}/${n.state}`).join('; ') });
+    this.emit({
+      type: 'nodes-changed',
+      nodes: active,
+      message: mine.map((n) => `${n.id} ${n.privateIP} ${n.status}/${n.state}`).join('; '),
+      activeAddresses: mine.filter((n) => n.status === 'ACTIVE' && n.privateIP).map((n) => n.privateIP),
+    });
   }
 
   /**
@@ -615,6 +622,7 @@ export class Scaler {
     if (safe.message !== undefined) safe.message = sanitizeText(safe.message, 2000);
     if (safe.code !== undefined) safe.code = sanitizeText(safe.code, 40);
     if (safe.requestId !== undefined) safe.requestId = sanitizeText(safe.requestId, 80);
+    if (safe.activeAddresses !== undefined) safe.activeAddresses = safe.activeAddresses.map((a) => sanitizeText(a, 80));
     this.o.onEvent({ at: this.o.clock.now(), ...safe });
   }
 
