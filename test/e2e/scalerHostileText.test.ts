@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Secret } from '../../src/config/secret.js';
+import { seededRandom } from '../../src/load/rowContent.js';
 import { TOKEN, finish, rig } from '../helpers/scalerRig.js';
 
 // Property: whatever text the Cloud API sends (ANSI escapes, CR/LF forging a log line, NUL, C1, bidi overrides,
@@ -31,17 +32,6 @@ const PIECES = [
   'Zürich 東京 😀',
 ];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function hostile(rand: () => number): string {
   const n = 1 + Math.floor(rand() * 6);
   let s = '';
@@ -64,7 +54,7 @@ function strings(v: unknown): string[] {
 
 for (const seed of [1, 2, 3, 4]) {
   test(`hostile API text never reaches logs or events raw (seed ${seed})`, { timeout: 30_000 }, async () => {
-    const rand = prng(seed);
+    const rand = seededRandom(seed);
     const r = await rig({
       before: (s) => {
         const text = (): string => hostile(rand);
