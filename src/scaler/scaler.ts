@@ -141,6 +141,8 @@ export class Scaler {
   private lastUsefulAt = 0;
   private configLooks = 0;
   private abandonedInARow = 0;
+  /** monotonic() of the first of the POST refusals in a row (busy, locked, rate limited); null after a POST went through. */
+  private refusedSince: number | null = null;
   /** Unknown request statuses already reported, and since when each request has shown one. */
   private readonly unknownSince = new Map<string, number>();
   /** The resize request being followed, so a stop can say it is left running. */
@@ -327,6 +329,7 @@ export class Scaler {
     try {
       const req = await this.o.api.resize(dc.id, to, instanceTypeId, this.signal);
       this.abandonedInARow = 0;
+      this.refusedSince = null;
       this.emit({ type: 'resize-submitted', requestId: req.id, from, to });
       return { kind: 'request', id: req.id };
     } catch (err) {
@@ -336,6 +339,7 @@ export class Scaler {
       if (action === 'at-target') return { kind: 'at-target' };
       if (action === 'ambiguous') {
         this.o.log.warn(`Resize POST ended ambiguously (${e.message}); looking for the request it may have created.`);
+        if (e.retryAfterMs) await this.sleep(e.retryAfterMs);
         const adopted = await this.findActiveResize();
         if (adopted) {
           this.o.log.info(`Adopting resize request ${adopted} instead of posting again.`);
@@ -347,6 +351,12 @@ export class Scaler {
         // Busy, locked, rate limited: not a failed resize. Honour the server's Retry-After before looking again.
         const after = e.retryAfterMs ? ` (the service asks to wait ${Math.round(e.retryAfterMs / 1000)} s)` : '';
         this.o.log.warn(`Resize refused (${e.message}); waiting and re-checking${after}.`);
+        // A cluster that looks ready to every GET yet refuses every POST is an error state too: bounded like the others.
+        this.refusedSince ??= this.o.clock.monotonic();
+        const refusedFor = this.o.clock.monotonic() - this.refusedSince;
+        if (refusedFor >= this.errorBoundMs) {
+          throw new Stop('fatal', `the service has refused every resize for ${secs(refusedFor)} s (bound ${secs(this.errorBoundMs)} s); last: ${e.message}`);
+        }
         if (e.retryAfterMs) await this.sleep(e.retryAfterMs);
       } else {
         // The contract: any other code stops this attempt, shows the code and keeps the load running; the same

@@ -304,3 +304,25 @@ test('a body past the size cap is not read: counted as too-large, polling goes o
   assert.ok(r.lines.some((l) => /too-large: GET .*\/nodes: response body larger than 2097152 bytes, not read/.test(l)), r.lines.join('\n'));
   assert.equal(r.posts(), 0);
 });
+
+test('a cluster that refuses every resize POST while every GET says ready stops after the error bound', { timeout: 15_000 }, async () => {
+  const r = await rig({ errorBoundSecs: 0.6, stableSecs: 0.1, before: (s) => s.faults.push({ match: { method: 'POST' }, times: FOREVER, kind: 'envelope-error', code: '041707', message: 'locked' }) });
+  const out = await finish(r);
+  assertFatal(r, out, /the service has refused every resize for 0\.\d s \(bound 0\.6 s\); last: .*041707 locked/);
+  assert.equal(out.resizesFailed, 0, 'refusals are not failed resizes');
+  assert.ok(r.posts() >= 2);
+  assert.ok(resizeBodies(r).every((b) => b === NORMAL_CYCLE[0]));
+});
+
+test('an answer without the instance type drops that decision (no POST) and is asked again', { timeout: 15_000 }, async () => {
+  const noType = (d: unknown): unknown => setEverywhere(d, 'instanceId', () => null);
+  const r = await rig({ before: (s) => s.faults.push({ match: { method: 'GET', pathRegex: CLUSTER_GET }, times: FOREVER, kind: 'rewrite', edit: noType }) });
+  await until(() => ofType(r, 'api-unexpected').some((e) => /no instance type for DC 1/.test(e.message ?? '')));
+  await new Promise((res) => setTimeout(res, 200));
+  assert.equal(r.posts(), 0);
+  r.server.faults.length = 0;
+  const out = await finish(r);
+  assert.equal(out.stopped, 'cycles-done');
+  assert.ok((out.apiErrors['odd-payload'] ?? 0) >= 1);
+  assert.deepEqual(resizeBodies(r), NORMAL_CYCLE);
+});
