@@ -8,6 +8,7 @@ import { IdLedger } from '../src/load/idLedger.js';
 import { AimdLimiter } from '../src/load/limiter.js';
 import { Pacer } from '../src/load/pacer.js';
 import { Readers, readerSettings } from '../src/load/readers.js';
+import { ledgerPicker } from '../src/load/rowPicker.js';
 import { makeId, newRunIdentity, parseId, rowValues, type RunIdentity } from '../src/load/rowContent.js';
 import { Writers, writerSettings } from '../src/load/writers.js';
 import { createLogger } from '../src/log.js';
@@ -285,8 +286,7 @@ async function readTool(trace: boolean): Promise<void> {
     selectCql: selectCql(target),
     consistency: consistencyCode(config.consistency),
     ...readerSettings(config),
-    run: SEED_RUN,
-    ledger,
+    rows: ledgerPicker(ledger, SEED_RUN),
     pacer,
     recorder: rec.recorder,
     clock,
@@ -408,8 +408,7 @@ async function mem(): Promise<void> {
     selectCql: selectCql(target),
     consistency: 1,
     ...readerSettings(config),
-    run,
-    ledger,
+    rows: ledgerPicker(ledger, run),
     pacer,
     recorder: rec.recorder,
     clock,

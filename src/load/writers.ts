@@ -3,12 +3,12 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { BACKOFF_CLASSES, RETRYABLE_CLASSES, classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
-import type { Recorder } from '../metrics/recorder.js';
+import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import { drainPending } from './drain.js';
 import { backoffMs } from '../backoff.js';
 import { batchSize } from './batchSize.js';
 import type { IdLedger } from './idLedger.js';
-import type { AimdLimiter, Permit } from './limiter.js';
+import type { InflightLimiter, Permit } from './limiter.js';
 import { rowValues, type RunIdentity } from './rowContent.js';
 
 export interface WriterOptions {
@@ -24,8 +24,8 @@ export interface WriterOptions {
   maxAttempts: number;
   run: RunIdentity;
   ledger: IdLedger;
-  limiter: AimdLimiter;
-  recorder: Recorder;
+  limiter: InflightLimiter;
+  recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
 }

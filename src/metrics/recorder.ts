@@ -4,7 +4,8 @@ import { sanitizeText } from '../text/sanitize.js';
 import type { LoaderSample } from './span.js';
 import { SpanAccumulator } from './span.js';
 import { IntervalSeries } from './intervalSeries.js';
-import type { ErrorClass, IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent } from './types.js';
+import { SpanRecorder, type EventInput } from './spanRecorder.js';
+import type { IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent } from './types.js';
 
 /** Every reporter gets the same stream: intervals, phase ends and events (k6's narrow output idea). */
 export interface Output {
@@ -40,7 +41,7 @@ const MAX_LOSSES = 1_000;
  * closed and merged into its phase and the run total, so an interval never straddles two phases and each
  * sample is recorded once.
  */
-export class Recorder {
+export class Recorder extends SpanRecorder {
   private current: SpanAccumulator;
   private readonly total: SpanAccumulator;
   private readonly slots: PhaseSlot[] = [];
@@ -57,6 +58,7 @@ export class Recorder {
     private readonly probes: RecorderProbes,
     initialPhase: Phase,
   ) {
+    super();
     const now = clock.now();
     this.current = new SpanAccumulator(now);
     this.total = new SpanAccumulator(now);
@@ -76,41 +78,17 @@ export class Recorder {
     return this.slots[this.slots.length - 1]!.phase;
   }
 
-  recordWrite(rows: number, micros: number): void {
-    const c = this.current;
-    c.batches++;
-    c.rows += rows;
-    c.batchLatency.record(micros);
-    c.rowLatency.record(micros, rows);
+  protected span(): SpanAccumulator {
+    return this.current;
   }
 
-  recordWriteRetry(cls: ErrorClass): void {
-    this.current.retriedErrors[cls]++;
+  /** Adds what another thread recorded in the interval now closing (see load/threadPool.ts). */
+  absorb(span: SpanAccumulator): void {
+    this.current.merge(span);
   }
 
-  recordWriteFailed(rows: number, cls: ErrorClass): void {
-    this.current.failedBatches++;
-    this.current.failedRows += rows;
-    this.current.retriedErrors[cls]++;
-  }
-
-  recordRead(responseMicros: number, serviceMicros: number): void {
-    const c = this.current;
-    c.readsCompleted++;
-    c.responseLatency.record(responseMicros);
-    c.serviceLatency.record(serviceMicros);
-  }
-
-  recordReadError(cls: ErrorClass): void {
-    this.current.readErrors[cls]++;
-  }
-
-  recordNotYetVisible(): void {
-    this.current.notYetVisible++;
-  }
-
-  recordLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
-    if (detectedBy === 'read') this.current[kind]++;
+  /** Keeps a loss a worker thread found (it counted the loss in its own span). */
+  noteLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
     this.lossesTotal[kind]++;
     const loss: LossRecord = { id, kind, phase: phaseLabel(this.phase), detectedBy, at: this.clock.now() };
     if (this.losses.length < MAX_LOSSES) this.losses.push(loss);
@@ -121,7 +99,7 @@ export class Recorder {
    * Every event reaches timeline.ndjson and the HTML report through here, so this is where their text is made safe:
    * each string field (and each string in a list) goes through sanitizeText(), which also masks known secrets.
    */
-  event(e: { type: string; at?: number; [detail: string]: unknown }): void {
+  event(e: EventInput): void {
     const safe = Object.fromEntries(Object.entries(e).map(([k, v]) => [k, safeDetail(v)]));
     const full: TimelineEvent = { ...safe, type: sanitizeText(e.type, 80), at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
     if (this.events.length < MAX_EVENTS) this.events.push(full);

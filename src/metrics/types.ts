@@ -63,6 +63,7 @@ export interface SpanStats {
   };
   loader: {
     cpuPercent: number;
+    busiestThreadPercent: number;
     eventLoopDelayP99Ms: number;
     rssMb: number;
     heapMb: number;

@@ -27,7 +27,7 @@ export function renderStatusLine(iv: IntervalReport, scalerState: string, opts: 
   ].filter(Boolean);
   if (lost.length > 0) parts.push(paint(lost.join(' '), 'red', color));
   const strain = loaderStrain(iv.loader);
-  const loader = `loader cpu ${Math.round(iv.loader.cpuPercent)}% loop p99 ${fmtMs(iv.loader.eventLoopDelayP99Ms)} rss ${Math.round(iv.loader.rssMb)}MB`;
+  const loader = `loader cpu ${Math.round(iv.loader.cpuPercent)}% busiest thread ${Math.round(iv.loader.busiestThreadPercent)}% loop p99 ${fmtMs(iv.loader.eventLoopDelayP99Ms)} rss ${Math.round(iv.loader.rssMb)}MB`;
   parts.push(strain ? paint(`${loader} (loader-bound: figures may show the client, not the cluster)`, 'red', color) : loader);
   parts.push(`scaler ${scalerState}`);
   return parts.join(paint(' · ', 'dim', color));

@@ -159,10 +159,10 @@ describe('SpanAccumulator', () => {
 
   test('loader figures merge time-weighted (cpu) and as peaks (delay, memory)', () => {
     const a = new SpanAccumulator(0);
-    a.loader = { cpuPercent: 10, eventLoopDelayP99Ms: 5, rssMb: 100, heapMb: 50 };
+    a.loader = { cpuPercent: 10, busiestThreadPercent: 10, eventLoopDelayP99Ms: 5, rssMb: 100, heapMb: 50 };
     a.loaderWeightMs = 1000;
     const b = new SpanAccumulator(1000);
-    b.loader = { cpuPercent: 70, eventLoopDelayP99Ms: 2, rssMb: 300, heapMb: 40 };
+    b.loader = { cpuPercent: 70, busiestThreadPercent: 70, eventLoopDelayP99Ms: 2, rssMb: 300, heapMb: 40 };
     b.loaderWeightMs = 3000;
     a.merge(b);
     near(a.loader.cpuPercent, 55, 'cpu');
@@ -191,7 +191,7 @@ describe('Recorder', () => {
       readTarget: () => probe.target,
       readsDue: () => probe.due,
       inflight: () => ({ inflight: probe.inflight, limit: probe.limit }),
-      loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
+      loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
     };
     const rec = new Recorder(clock, probes, initial);
     return { clock, probe, rec };
@@ -419,7 +419,7 @@ function phase(
       notYetVisible: 0,
       corrupt: 0,
     },
-    loader: { cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 },
+    loader: { cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 },
     index: phaseIndex++,
     phase: p,
     key: phaseKey(p),

@@ -70,7 +70,7 @@ test('status line shows phase, rates, latencies, nonzero errors, loader and scal
   const line = renderStatusLine(calm, 'holding 30s', { color: false });
   assert.match(line, /^cycle 1 · steady@1 · writes [\d,]+ rows\/s in-flight \d+\/64 p50 [\d.]+ms p99 [\d.]+ms/);
   assert.match(line, /reads 500 of 500\/s p50 [\d.]+ms p99 [\d.]+ms/);
-  assert.match(line, /loader cpu \d+% loop p99 [\d.]+ms rss \d+MB · scaler holding 30s$/);
+  assert.match(line, /loader cpu \d+% busiest thread \d+% loop p99 [\d.]+ms rss \d+MB · scaler holding 30s$/);
   assert.doesNotMatch(line, /errors|missing|corrupt/);
   assert.doesNotMatch(line, ANSI);
 
