@@ -72,6 +72,7 @@ test('our own request answering an unknown status is followed as running, report
   assert.equal(out.resizesFailed, 0);
   assert.deepEqual(resizeBodies(r), NORMAL_CYCLE);
   assert.equal(ofType(r, 'api-unexpected').filter((e) => e.code === 'unknown-status').length, 1);
+  assert.equal(r.lines.filter((l) => /has status "PENDING", which the contract does not list; read as still running/.test(l)).length, 1);
   assert.deepEqual(r.phases.map(shape), ['steady@3#0', 'resize 3→6#1', 'steady@6#1', 'resize 6→3#1', 'steady@3#1']);
 });
 
@@ -105,6 +106,8 @@ test('lower-case node and cluster statuses are read case-insensitively', { timeo
   const out = await finish(r);
   assert.equal(out.stopped, 'cycles-done');
   assert.deepEqual(resizeBodies(r), NORMAL_CYCLE);
+  assert.ok(r.lines.some((l) => /Cluster map \(DC 1 AWS_US_EAST_1\): 3 ACTIVE of 3 listed/.test(l)), r.lines.join('\n'));
+  assert.equal(ofType(r, 'api-unexpected').length, 0);
 });
 
 test('a DC without an id stops that decision, never POSTs dcId=-1, and is asked again', { timeout: 15_000 }, async () => {
@@ -159,6 +162,7 @@ test('a POST answered for another cluster is not believed: the request it create
   assert.deepEqual(resizeBodies(r), NORMAL_CYCLE);
   assert.equal(ofType(r, 'resize-adopted').length, 1);
   assert.equal(out.apiErrors['mismatch'], 1);
+  assert.ok(r.lines.some((l) => /POST resize answered cluster 43; the answer is not believed/.test(l)), r.lines.join('\n'));
 });
 
 /** Asserts a fatal stop: reason, a `fatal` event, the log line and a scaler-stopped phase saying why. */
@@ -241,6 +245,9 @@ test('Retry-After on a GET is honoured (the retry waits for it)', { timeout: 15_
   assert.equal(out.stopped, 'cycles-done');
   const nodeGets = r.server.received.filter((c) => NODES_GET.test(c.path));
   assert.ok(nodeGets[1]!.at - nodeGets[0]!.at >= 950, `retry came ${nodeGets[1]!.at - nodeGets[0]!.at} ms later`);
+  assert.equal(out.apiErrors['http-503'], 1);
+  assert.ok(ofType(r, 'api-error').some((e) => e.code === 'http-503' && /\(retrying\)$/.test(e.message ?? '')));
+  assert.equal(r.posts(), 0);
 });
 
 for (const status of [429, 423] as const) {
@@ -262,6 +269,7 @@ test('the same unknown refusal attempt after attempt stops the scaler', { timeou
   const out = await finish(r);
   assertFatal(r, out, /3 resize attempts in a row were refused \(last: .*099999 mystery\)/);
   assert.equal(out.resizesFailed, 3);
+  assert.equal(ofType(r, 'resize-failed').filter((e) => e.code === '099999').length, 3);
   assert.deepEqual(resizeBodies(r), [NORMAL_CYCLE[0], NORMAL_CYCLE[0], NORMAL_CYCLE[0]]);
 });
 
@@ -292,6 +300,7 @@ test('stopping while a resize runs says it is left running', { timeout: 15_000 }
   assert.equal(out.stopped, 'aborted');
   assert.equal(out.leftRunning, id);
   assert.equal(ofType(r, 'resize-left-running')[0]?.requestId, id);
+  assert.ok(r.lines.some((l) => l.includes(`the run is stopping while resize request ${id} is still running on the service`)), r.lines.join('\n'));
   assert.equal(r.posts(), 1);
 });
 
@@ -325,4 +334,5 @@ test('an answer without the instance type drops that decision (no POST) and is a
   assert.equal(out.stopped, 'cycles-done');
   assert.ok((out.apiErrors['odd-payload'] ?? 0) >= 1);
   assert.deepEqual(resizeBodies(r), NORMAL_CYCLE);
+  assert.ok(r.lines.some((l) => /Cloud API answer not usable: the API reports no instance type for DC 1/.test(l)));
 });
