@@ -224,7 +224,7 @@ test('an error that never clears stops the scaler after the error bound', { time
   const t0 = Date.now();
   const out = await finish(r);
   assert.ok(Date.now() - t0 < 5000);
-  assertFatal(r, out, /no usable answer from the Cloud API for 0\.\d s \(bound 0\.5 s\); last: http-404/);
+  assertFatal(r, out, /no usable answer from the Cloud API for [\d.]+ s \(bound 0\.5 s\); last: http-404/);
   assert.ok((out.apiErrors['http-404'] ?? 0) >= 3);
   assert.equal(r.posts(), 0);
 });
@@ -232,7 +232,7 @@ test('an error that never clears stops the scaler after the error bound', { time
 test('a request that stays in an unknown status past the bound stops the scaler, saying so', { timeout: 10_000 }, async () => {
   const r = await rig({ errorBoundSecs: 0.4, before: (s) => s.setRequestStatus(s.startForeignRequest('QUEUED'), 'PAUSED') });
   const out = await finish(r);
-  assertFatal(r, out, /request \d+ has stayed in unknown status "PAUSED" for 0\.\d s \(bound 0\.4 s\)/);
+  assertFatal(r, out, /request \d+ has stayed in unknown status "PAUSED" for [\d.]+ s \(bound 0\.4 s\)/);
   assert.equal(r.posts(), 0);
 });
 
@@ -276,6 +276,8 @@ test('the same unknown refusal attempt after attempt stops the scaler', { timeou
 test('Ctrl+C during the POST: the request it created is reported with its id', { timeout: 15_000 }, async () => {
   const r = await rig({ before: (s) => s.faults.push({ match: { method: 'POST' }, times: 1, kind: 'delay', ms: 600 }) });
   await until(() => r.posts() === 1);
+  // Well inside the 600 ms the answer is held back, and after the server has created the request.
+  await new Promise((res) => setTimeout(res, 100));
   r.stop.abort();
   const out = await r.outcome;
   const api = new CloudApi({ baseUrl: r.server.url, token: new Secret(TOKEN), accountId: ACCOUNT, clusterId: CLUSTER });
@@ -317,7 +319,7 @@ test('a body past the size cap is not read: counted as too-large, polling goes o
 test('a cluster that refuses every resize POST while every GET says ready stops after the error bound', { timeout: 15_000 }, async () => {
   const r = await rig({ errorBoundSecs: 0.6, stableSecs: 0.1, before: (s) => s.faults.push({ match: { method: 'POST' }, times: FOREVER, kind: 'envelope-error', code: '041707', message: 'locked' }) });
   const out = await finish(r);
-  assertFatal(r, out, /the service has refused every resize for 0\.\d s \(bound 0\.6 s\); last: .*041707 locked/);
+  assertFatal(r, out, /the service has refused every resize for [\d.]+ s \(bound 0\.6 s\); last: .*041707 locked/);
   assert.equal(out.resizesFailed, 0, 'refusals are not failed resizes');
   assert.ok(r.posts() >= 2);
   assert.ok(resizeBodies(r).every((b) => b === NORMAL_CYCLE[0]));
