@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/load.js';
 import type { SchemaTarget } from '../db/schema.js';
+import type { InstantClientOptions } from '../local/instantClient.js';
 import type { Logger } from '../log.js';
 import { LoaderProbe } from '../metrics/loaderProbe.js';
 import { SpanAccumulator, type LoaderSample } from '../metrics/span.js';
@@ -26,6 +27,8 @@ export interface ThreadedLoadOptions {
   /** Losses and events the threads report, handed on in the order they arrive. */
   onLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void;
   onEvent(e: EventInput): void;
+  /** Bench and test seam: thread i uses the in-process stand-in standIn(i) instead of a CQL client. */
+  standIn?: (thread: number) => InstantClientOptions;
 }
 
 /** `total` split over `parts` as evenly as whole numbers allow, each part at least `min`. */
@@ -119,6 +122,7 @@ export class ThreadedLoad implements LoadEngine {
     const { config } = this.o;
     const setup: WorkerSetup = {
       ...this.setupBase,
+      ...(this.o.standIn ? { standIn: this.o.standIn(index) } : {}),
       thread: index,
       loader: {
         ...this.setupBase.loader,
