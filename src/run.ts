@@ -99,6 +99,8 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   const limiter = new AimdLimiter(config.batchInflight);
   const readsOn = config.readWorkers > 0 && config.readRps > 0;
   const pacer = new Pacer(clock, Math.max(config.readRps, 1e-9));
+  const writeRate = config.writeWorkers > 0 ? config.writeRowsPerSec : undefined;
+  const writeSchedule = writeRate !== undefined ? new Pacer(clock, writeRate) : undefined;
   const probe = new LoaderProbe();
   let readers: Readers | null = null;
   const initialPhase: Phase = config.cloud ? { kind: 'waiting', cycle: 0, nodes: null, reason: 'first look at the cluster' } : { kind: 'load-only' };
@@ -109,6 +111,9 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
       readsDue: () => (readers?.started ? pacer.dueBy(clock.monotonic()) : 0),
       inflight: () => ({ inflight: limiter.inflight, limit: limiter.limit }),
       loader: () => probe.sample(),
+      ...(writeSchedule && writeRate !== undefined
+        ? { writeSchedule: () => ({ targetPerSec: writeRate, rowsDue: writeSchedule.dueBy(clock.monotonic()), rowsTaken: writeSchedule.taken }) }
+        : {}),
     },
     initialPhase,
   );
@@ -173,6 +178,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     run,
     ledger,
     limiter,
+    schedule: writeSchedule,
     recorder,
     clock,
     log: log.child('write'),
@@ -195,7 +201,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   writers.start();
   readers?.start();
   log.info(
-    `load: ${config.writeWorkers} writers (batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
+    `load: ${config.writeWorkers} writers (${writeRate !== undefined ? `open-loop ${writeRate} rows/s, ` : ''}batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
       (readsOn ? `${config.readRps} reads/s (≤ ${config.readWorkers * readerSettings(config).maxInflightPerWorker} in flight), ` : 'no reads, ') +
       `consistency ${config.consistency}; uncompressed CQL frames (cassandra-driver has no protocol compression)`,
   );

@@ -19,6 +19,8 @@ export interface RecorderProbes {
   readsDue(): number;
   inflight(): { inflight: number; limit: number };
   loader(): LoaderSample;
+  /** Open-loop writes only: the rows/s asked for (0 until writes begin), rows that fell due and rows taken to send. */
+  writeSchedule?(): { targetPerSec: number; rowsDue: number; rowsTaken: number };
 }
 
 interface PhaseSlot {
@@ -44,6 +46,8 @@ export class Recorder {
   private readonly total: SpanAccumulator;
   private readonly slots: PhaseSlot[] = [];
   private lastDue = 0;
+  private lastRowsDue = 0;
+  private lastRowsTaken = 0;
   private readonly series = new IntervalSeries();
   readonly events: TimelineEvent[] = [];
   readonly losses: LossRecord[] = [];
@@ -75,12 +79,14 @@ export class Recorder {
     return this.slots[this.slots.length - 1]!.phase;
   }
 
-  recordWrite(rows: number, micros: number): void {
+  /** `responseMicros` from the intended start, `serviceMicros` from the send (the same in the closed loop). */
+  recordWrite(rows: number, responseMicros: number, serviceMicros: number): void {
     const c = this.current;
     c.batches++;
     c.rows += rows;
-    c.batchLatency.record(micros);
-    c.rowLatency.record(micros, rows);
+    c.batchLatency.record(responseMicros);
+    c.rowLatency.record(responseMicros, rows);
+    c.writeServiceLatency.record(serviceMicros);
   }
 
   recordWriteRetry(cls: ErrorClass): void {
@@ -152,6 +158,15 @@ export class Recorder {
     this.lastDue = due;
     const spanMs = Math.max(0, now - c.startMs);
     c.targetRateTimesMs = this.probes.readTarget() * spanMs;
+    const writes = this.probes.writeSchedule?.();
+    if (writes) {
+      c.rowsDue = writes.rowsDue - this.lastRowsDue;
+      c.rowsSent = writes.rowsTaken - this.lastRowsTaken;
+      c.behindRows = Math.max(0, writes.rowsDue - writes.rowsTaken);
+      c.writeTargetTimesMs = writes.targetPerSec * spanMs;
+      this.lastRowsDue = writes.rowsDue;
+      this.lastRowsTaken = writes.rowsTaken;
+    }
     c.loader = this.probes.loader();
     c.loaderWeightMs = spanMs;
     const slot = this.slots[this.slots.length - 1]!;
