@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     rows: boardPicker(board, setup.thread, ledger, identities),
     limiter: new SharedAimdLimiter(setup.shared.limiter),
     readSchedule: new SharedPacer(setup.shared.readSchedule, realClock),
+    writeSchedule: setup.shared.writeSchedule && new SharedPacer(setup.shared.writeSchedule, realClock),
     recorder,
     clock: realClock,
     log: workerLog(`t${setup.thread}`),

@@ -8,7 +8,8 @@ import { SpanAccumulator, type LoaderSample } from '../metrics/span.js';
 import type { EventInput } from '../metrics/spanRecorder.js';
 import { IntervalCounter } from '../metrics/threadRecorder.js';
 import type { VerificationReport } from '../metrics/types.js';
-import type { LoadEngine, LoaderFailure } from './engine.js';
+import type { WritesOffered } from '../metrics/recorder.js';
+import { offered, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
 import { LedgerBoard } from './ledgerBoard.js';
 import type { DrainResult, LoaderConfig } from './loader.js';
 import type { RunIdentity } from './rowContent.js';
@@ -58,6 +59,7 @@ export class ThreadedLoad implements LoadEngine {
   private readonly list: Thread[] = [];
   private readonly limiter: SharedAimdLimiter;
   private readonly pacer: SharedPacer;
+  private readonly writeSchedule: SharedPacer | null;
   private readonly counter: IntervalCounter;
   private readonly probe = new LoaderProbe();
   private nextId = 0;
@@ -68,6 +70,9 @@ export class ThreadedLoad implements LoadEngine {
     const limiterHandle = SharedAimdLimiter.create(config.batchInflight);
     const scheduleHandle = SharedPacer.create(Math.max(config.readRps, 1e-9));
     const interval = IntervalCounter.create();
+    const rate = writeRate(config);
+    const writeHandle = rate === null ? null : SharedPacer.create(rate);
+    this.writeSchedule = writeHandle && new SharedPacer(writeHandle, o.clock);
     this.limiter = new SharedAimdLimiter(limiterHandle);
     this.pacer = new SharedPacer(scheduleHandle, o.clock);
     this.counter = new IntervalCounter(interval);
@@ -98,7 +103,7 @@ export class ThreadedLoad implements LoadEngine {
       target: o.target,
       idPoolSize: config.idPoolSize,
       run: o.run,
-      shared: { limiter: limiterHandle, readSchedule: scheduleHandle, ledgers: LedgerBoard.create(o.threads), interval },
+      shared: { limiter: limiterHandle, readSchedule: scheduleHandle, writeSchedule: writeHandle, ledgers: LedgerBoard.create(o.threads), interval },
     };
   }
 
@@ -230,6 +235,10 @@ export class ThreadedLoad implements LoadEngine {
 
   inflight(): { inflight: number; limit: number } {
     return { inflight: this.limiter.inflight, limit: this.limiter.limit };
+  }
+
+  writesOffered(nowMs: number): WritesOffered | null {
+    return this.writeSchedule && offered(this.writeSchedule, writeRate(this.o.config)!, nowMs);
   }
 
   loader(): LoaderSample {

@@ -33,6 +33,8 @@ export interface WorkerSetup {
   shared: {
     limiter: SharedLimiterHandle;
     readSchedule: SharedScheduleHandle;
+    /** Open-loop writes only. */
+    writeSchedule: SharedScheduleHandle | null;
     ledgers: SharedArrayBuffer;
     interval: SharedArrayBuffer;
   };

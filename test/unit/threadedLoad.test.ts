@@ -88,3 +88,25 @@ test('a thread that dies is reported with its error; the other thread goes on an
     await load.close();
   }
 });
+
+test('an offered write rate is one schedule across threads: the total is the rate, not the rate per thread', async () => {
+  const { load } = pool(() => ({ latencyMs: 2 }), { SCY_WRITE_ROWS_PER_SEC: '3000', SCY_BATCH_INFLIGHT: '64', SCY_READ_RPS: '0' });
+  await load.start();
+  try {
+    await sleep(300);
+    await load.closeInterval();
+    const from = load.writesOffered(realClock.monotonic())!;
+    await sleep(1000);
+    const span = (await load.closeInterval())!;
+    const to = load.writesOffered(realClock.monotonic())!;
+    assert.equal(to.targetPerSec, 3000);
+    const dueRows = to.rowsDue - from.rowsDue;
+    assert.ok(dueRows > 2400 && dueRows < 3600, `${dueRows} rows fell due in about a second`);
+    assert.ok(Math.abs(span.rows - dueRows) < 400, `${span.rows} rows written for ${dueRows} due`);
+    assert.ok(span.stats(0).threads!.every((t) => t.rows > 0), 'both threads offer rows');
+    load.stop();
+    await load.drain(5000);
+  } finally {
+    await load.close();
+  }
+});
