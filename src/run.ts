@@ -101,6 +101,7 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
       readsDue: () => load?.readsDue(clock.monotonic()) ?? 0,
       inflight: () => load?.inflight() ?? { inflight: 0, limit: 0 },
       loader: () => load!.loader(),
+      writeSchedule: () => load?.writesOffered(clock.monotonic()) ?? null,
     },
     driverUpHosts: () => client.hosts.values().filter((h) => h.isUp() && h.datacenter === config.localDc).length,
     driverSeenHosts: () => new Set(client.hosts.values().map((h) => h.address.replace(/:\d+$/, ''))),
@@ -146,7 +147,8 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
 function announce(config: Config, deps: RunDeps, w: Wired): void {
   const readsOn = config.readWorkers > 0 && config.readRps > 0;
   deps.log.info(
-    `load: ${w.load.threads} loader thread${w.load.threads === 1 ? '' : 's'}, ${config.writeWorkers} writers (batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
+    `load: ${w.load.threads} loader thread${w.load.threads === 1 ? '' : 's'}, ${config.writeWorkers} writers (` +
+      `${config.writeRowsPerSec !== undefined && config.writeWorkers > 0 ? `open-loop ${config.writeRowsPerSec} rows/s, ` : ''}batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
       (readsOn ? `${config.readRps} reads/s (≤ ${config.readWorkers * readerSettings(config).maxInflightPerWorker} in flight), ` : 'no reads, ') +
       `consistency ${config.consistency}; uncompressed CQL frames (cassandra-driver has no protocol compression)`,
   );

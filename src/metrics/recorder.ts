@@ -14,6 +14,13 @@ export interface Output {
   event?(e: TimelineEvent): void;
 }
 
+/** Open-loop writes: the rows/s asked for (0 until writes begin), rows that fell due and rows taken to send. */
+export interface WritesOffered {
+  targetPerSec: number;
+  rowsDue: number;
+  rowsTaken: number;
+}
+
 export interface RecorderProbes {
   /** Reads per second the schedule currently asks for (0 while reads are not running). */
   readTarget(): number;
@@ -21,6 +28,8 @@ export interface RecorderProbes {
   readsDue(): number;
   inflight(): { inflight: number; limit: number };
   loader(): LoaderSample;
+  /** Open-loop writes only (SCY_WRITE_ROWS_PER_SEC). */
+  writeSchedule?(): WritesOffered | null;
 }
 
 interface PhaseSlot {
@@ -46,6 +55,8 @@ export class Recorder extends SpanRecorder {
   private readonly total: SpanAccumulator;
   private readonly slots: PhaseSlot[] = [];
   private lastDue = 0;
+  private lastRowsDue = 0;
+  private lastRowsTaken = 0;
   private readonly series = new IntervalSeries();
   readonly events: TimelineEvent[] = [];
   readonly losses: LossRecord[] = [];
@@ -136,6 +147,15 @@ export class Recorder extends SpanRecorder {
     this.lastDue = due;
     const spanMs = Math.max(0, now - c.startMs);
     c.targetRateTimesMs = this.probes.readTarget() * spanMs;
+    const writes = this.probes.writeSchedule?.();
+    if (writes) {
+      c.rowsDue = writes.rowsDue - this.lastRowsDue;
+      c.rowsSent = writes.rowsTaken - this.lastRowsTaken;
+      c.behindRows = Math.max(0, writes.rowsDue - writes.rowsTaken);
+      c.writeTargetTimesMs = writes.targetPerSec * spanMs;
+      this.lastRowsDue = writes.rowsDue;
+      this.lastRowsTaken = writes.rowsTaken;
+    }
     c.loader = this.probes.loader();
     c.loaderWeightMs = spanMs;
     const slot = this.slots[this.slots.length - 1]!;
