@@ -3,13 +3,14 @@
 import cassandra from 'cassandra-driver';
 import { realClock } from '../src/clock.js';
 import { clientOptions, consistencyCode } from '../src/db/connect.js';
-import { COLUMNS, insertCql, selectCql } from '../src/db/schema.js';
+import { insertCql, selectCql } from '../src/db/schema.js';
 import { IdLedger } from '../src/load/idLedger.js';
 import { AimdLimiter } from '../src/load/limiter.js';
 import { Pacer } from '../src/load/pacer.js';
 import { Readers, readerSettings } from '../src/load/readers.js';
 import { ledgerPicker } from '../src/load/rowPicker.js';
-import { makeId, newRunIdentity, parseId, rowValues, type RunIdentity } from '../src/load/rowContent.js';
+import { instantClient } from '../src/local/instantClient.js';
+import { makeId, newRunIdentity, rowValues, type RunIdentity } from '../src/load/rowContent.js';
 import { Writers, writerSettings } from '../src/load/writers.js';
 import { createLogger } from '../src/log.js';
 import { LoaderProbe } from '../src/metrics/loaderProbe.js';
@@ -117,21 +118,6 @@ function gateWrites(client: cassandra.Client, rowsPerSec: number): void {
   };
 }
 
-/** An in-process client whose requests resolve at once with the row the id says (for memory and pacing). */
-function fakeClient(): cassandra.Client {
-  const colIndex = new Map<string, number>(COLUMNS.map((c, i) => [c, i]));
-  return {
-    batch: () => Promise.resolve(),
-    execute: (_q: string, params: unknown[]) => {
-      const id = params[0] as cassandra.types.Uuid;
-      const parsed = parseId(id.getBuffer());
-      const values = parsed ? rowValues(parsed.run, parsed.seq) : [];
-      return Promise.resolve({ first: () => ({ get: (name: string) => values[colIndex.get(name)!] }) });
-    },
-    shutdown: () => Promise.resolve(),
-  } as unknown as cassandra.Client;
-}
-
 async function seed(): Promise<void> {
   const client = await newClient();
   const q = insertCql(target);
@@ -230,7 +216,7 @@ function seededLedger(rows: number, pool: number): IdLedger {
 /** The tool's Readers against the seeded rows; with `trace`, each read's due time, send time and end time. */
 async function readTool(trace: boolean): Promise<void> {
   const config = benchConfig();
-  const client = args.fake ? fakeClient() : await newClient();
+  const client = args.fake ? instantClient() : await newClient();
   const rate = args.rate!;
   const ledger = seededLedger(args.seedRows!, config.idPoolSize);
   const pacer = new Pacer(clock, rate);
@@ -385,7 +371,7 @@ async function readBase(): Promise<void> {
 async function mem(): Promise<void> {
   const config = benchConfig();
   const marks = args.memRows!;
-  const fake = fakeClient();
+  const fake = instantClient();
   const run: RunIdentity = newRunIdentity(Date.now());
   const ledger = new IdLedger(config.idPoolSize);
   const limiter = new AimdLimiter(config.batchInflight);

@@ -102,8 +102,11 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
       readsDue: () => load?.readsDue(clock.monotonic()) ?? 0,
       inflight: () => load?.inflight() ?? { inflight: 0, limit: 0 },
       loader: () => load!.loader(),
+      writeSchedule: () => load?.writesOffered(clock.monotonic()) ?? null,
     },
     driverUpHosts: () => client.hosts.values().filter((h) => h.isUp() && h.datacenter === config.localDc).length,
+    driverSeenHosts: () => new Set(client.hosts.values().map((h) => h.address.replace(/:\d+$/, ''))),
+    warn: (line) => log.warn(line),
     requestStop,
   });
   const { recorder, resizes } = obs;
@@ -136,6 +139,7 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
       void feed.then(() => {
         recorder.event({ ...e });
         resizes.onEvent(e);
+        obs.views.onScalerEvent(e);
       }),
   });
   return { session, obs, feed, load, scaler, stop: stop.signal, requestStop, stopReason: () => stopReason };
@@ -144,7 +148,8 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
 function announce(config: Config, deps: RunDeps, w: Wired): void {
   const readsOn = config.readWorkers > 0 && config.readRps > 0;
   deps.log.info(
-    `load: ${w.load.threads} loader thread${w.load.threads === 1 ? '' : 's'}, ${config.writeWorkers} writers (batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
+    `load: ${w.load.threads} loader thread${w.load.threads === 1 ? '' : 's'}, ${config.writeWorkers} writers (` +
+      `${config.writeRowsPerSec !== undefined && config.writeWorkers > 0 ? `open-loop ${config.writeRowsPerSec} rows/s, ` : ''}batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
       (readsOn ? `${config.readRps} reads/s (≤ ${config.readWorkers * readerSettings(config).maxInflightPerWorker} in flight), ` : 'no reads, ') +
       `consistency ${config.consistency}; uncompressed CQL frames (cassandra-driver has no protocol compression)`,
   );

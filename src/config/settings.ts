@@ -106,6 +106,8 @@ export const SETTINGS = {
     doc: 'Reader lanes (0 disables reads). Reads follow one open-loop schedule; each lane may have 512 reads outstanding, so this bounds reads in flight.' }),
   readRps: d({ env: 'SCY_READ_RPS', flag: 'read-rps', group: 'Load', parse: decimal(0, 10_000_000), default: '1000', arg: 'n', original: true,
     doc: 'Total point reads per second across readers, paced open-loop (latency counts from the intended start).' }),
+  writeRowsPerSec: s({ env: 'SCY_WRITE_ROWS_PER_SEC', flag: 'write-rows-per-sec', group: 'Load', parse: decimal(0.001, 100_000_000), arg: 'n',
+    doc: "Offer writes open-loop at this many rows/s in total (one schedule, latency from each batch's due time, rows due but not sent yet shown as behind). Unset: closed loop, as fast as the in-flight limit allows." }),
   batchMin: d({ env: 'SCY_BATCH_MIN', flag: 'batch-min', group: 'Load', parse: integer(1, 10_000), default: '10', arg: 'n', original: true,
     doc: 'Fewest rows in one unlogged batch.' }),
   batchMax: d({ env: 'SCY_BATCH_MAX', flag: 'batch-max', group: 'Load', parse: integer(1, 10_000), default: '50', arg: 'n', original: true,

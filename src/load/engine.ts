@@ -1,7 +1,9 @@
 import type { LoaderSample } from '../metrics/span.js';
 import type { SpanAccumulator } from '../metrics/span.js';
+import type { WritesOffered } from '../metrics/recorder.js';
 import type { VerificationReport } from '../metrics/types.js';
 import type { DrainResult } from './loader.js';
+import type { Schedule } from './pacer.js';
 
 /** A load thread that ended without being asked: its error, and what it had acknowledged by its last report. */
 export interface LoaderFailure {
@@ -27,6 +29,8 @@ export interface LoadEngine {
   /** Reads that fell due on the one schedule since it began. */
   readsDue(nowMs: number): number;
   inflight(): { inflight: number; limit: number };
+  /** The open-loop write schedule's figures (SCY_WRITE_ROWS_PER_SEC); null for closed-loop writes. */
+  writesOffered(nowMs: number): WritesOffered | null;
   /** The loader's own health since the previous call, over all its threads. */
   loader(): LoaderSample;
   readonly acknowledgedRows: number;
@@ -37,4 +41,14 @@ export interface LoadEngine {
   verify(limit: number): Promise<VerificationReport | null>;
   close(): Promise<void>;
   readonly failures: readonly LoaderFailure[];
+}
+
+/** The offered write rate, or null for closed-loop writes (no rate set, or no writers). */
+export function writeRate(config: { writeWorkers: number; writeRowsPerSec?: number | undefined }): number | null {
+  return config.writeWorkers > 0 && config.writeRowsPerSec !== undefined ? config.writeRowsPerSec : null;
+}
+
+/** A write schedule's figures for the recorder. */
+export function offered(schedule: Schedule, ratePerSec: number, nowMs: number): WritesOffered {
+  return { targetPerSec: ratePerSec, rowsDue: schedule.dueBy(nowMs), rowsTaken: schedule.taken };
 }

@@ -6,7 +6,8 @@ import { LoaderProbe } from '../metrics/loaderProbe.js';
 import type { LoaderSample } from '../metrics/span.js';
 import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import type { VerificationReport } from '../metrics/types.js';
-import type { LoadEngine, LoaderFailure } from './engine.js';
+import type { WritesOffered } from '../metrics/recorder.js';
+import { offered, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
 import { IdLedger } from './idLedger.js';
 import { AimdLimiter } from './limiter.js';
 import { Loader, type DrainResult, type LoaderConfig } from './loader.js';
@@ -16,7 +17,7 @@ import { ledgerPicker } from './rowPicker.js';
 
 export interface InProcessLoadOptions {
   client: cassandra.Client;
-  config: LoaderConfig & { batchInflight: number; idPoolSize: number };
+  config: LoaderConfig & { batchInflight: number; idPoolSize: number; writeRowsPerSec?: number | undefined };
   target: SchemaTarget;
   run: RunIdentity;
   recorder: LoadRecorder;
@@ -30,6 +31,7 @@ export class InProcessLoad implements LoadEngine {
   readonly failures: readonly LoaderFailure[] = [];
   private readonly limiter: AimdLimiter;
   private readonly pacer: Pacer;
+  private readonly writeSchedule: Pacer | null;
   private readonly ledger: IdLedger;
   private readonly loaderRun: Loader;
   private readonly probe = new LoaderProbe();
@@ -38,6 +40,8 @@ export class InProcessLoad implements LoadEngine {
     this.limiter = new AimdLimiter(o.config.batchInflight);
     this.pacer = new Pacer(o.clock, Math.max(o.config.readRps, 1e-9));
     this.ledger = new IdLedger(o.config.idPoolSize);
+    const rate = writeRate(o.config);
+    this.writeSchedule = rate === null ? null : new Pacer(o.clock, rate);
     const identity = loaderIdentity(o.run, 0);
     this.loaderRun = new Loader({
       client: o.client,
@@ -48,6 +52,7 @@ export class InProcessLoad implements LoadEngine {
       rows: ledgerPicker(this.ledger, identity),
       limiter: this.limiter,
       readSchedule: this.pacer,
+      writeSchedule: this.writeSchedule,
       recorder: o.recorder,
       clock: o.clock,
       log: o.log,
@@ -72,6 +77,10 @@ export class InProcessLoad implements LoadEngine {
 
   inflight(): { inflight: number; limit: number } {
     return { inflight: this.limiter.inflight, limit: this.limiter.limit };
+  }
+
+  writesOffered(nowMs: number): WritesOffered | null {
+    return this.writeSchedule && offered(this.writeSchedule, writeRate(this.o.config)!, nowMs);
   }
 
   loader(): LoaderSample {

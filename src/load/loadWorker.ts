@@ -7,6 +7,7 @@ import { Secret } from '../config/secret.js';
 import type { Config } from '../config/load.js';
 import { clientOptions } from '../db/connect.js';
 import { describeError } from '../db/errors.js';
+import { instantClient } from '../local/instantClient.js';
 import type { Logger, LogLevel } from '../log.js';
 import { LoaderProbe } from '../metrics/loaderProbe.js';
 import { IntervalCounter, ThreadRecorder } from '../metrics/threadRecorder.js';
@@ -31,7 +32,7 @@ function workerLog(tag: string): Logger {
 async function main(): Promise<void> {
   const { connection } = setup;
   const config = { ...connection, password: connection.password === null ? undefined : new Secret(connection.password) } as Config;
-  const client = new cassandra.Client(clientOptions(config));
+  const client = setup.standIn ? instantClient(setup.standIn) : new cassandra.Client(clientOptions(config));
   try {
     await client.connect();
   } catch (err) {
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     rows: boardPicker(board, setup.thread, ledger, identities),
     limiter: new SharedAimdLimiter(setup.shared.limiter),
     readSchedule: new SharedPacer(setup.shared.readSchedule, realClock),
+    writeSchedule: setup.shared.writeSchedule && new SharedPacer(setup.shared.writeSchedule, realClock),
     recorder,
     clock: realClock,
     log: workerLog(`t${setup.thread}`),

@@ -31,6 +31,8 @@ export interface LoaderParts {
   rows: RowPicker;
   limiter: InflightLimiter;
   readSchedule: Schedule;
+  /** Open-loop writes: the one schedule rows are offered on (SCY_WRITE_ROWS_PER_SEC); closed loop without it. */
+  writeSchedule: Schedule | null;
   recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
@@ -60,6 +62,7 @@ export class Loader {
       run: p.identity,
       ledger: p.ledger,
       limiter: p.limiter,
+      ...(p.writeSchedule ? { schedule: p.writeSchedule } : {}),
       log: p.log.child('write'),
     });
     this.readers =

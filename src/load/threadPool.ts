@@ -1,13 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/load.js';
 import type { SchemaTarget } from '../db/schema.js';
+import type { InstantClientOptions } from '../local/instantClient.js';
 import type { Logger } from '../log.js';
 import { LoaderProbe } from '../metrics/loaderProbe.js';
 import { SpanAccumulator, type LoaderSample } from '../metrics/span.js';
 import type { EventInput } from '../metrics/spanRecorder.js';
 import { IntervalCounter } from '../metrics/threadRecorder.js';
 import type { VerificationReport } from '../metrics/types.js';
-import type { LoadEngine, LoaderFailure } from './engine.js';
+import type { WritesOffered } from '../metrics/recorder.js';
+import { offered, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
 import { LedgerBoard } from './ledgerBoard.js';
 import type { DrainResult, LoaderConfig } from './loader.js';
 import type { RunIdentity } from './rowContent.js';
@@ -26,6 +28,8 @@ export interface ThreadedLoadOptions {
   /** Losses and events the threads report, handed on in the order they arrive. */
   onLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void;
   onEvent(e: EventInput): void;
+  /** Bench and test seam: thread i uses the in-process stand-in standIn(i) instead of a CQL client. */
+  standIn?: (thread: number) => InstantClientOptions;
 }
 
 /** `total` split over `parts` as evenly as whole numbers allow, each part at least `min`. */
@@ -55,6 +59,7 @@ export class ThreadedLoad implements LoadEngine {
   private readonly list: Thread[] = [];
   private readonly limiter: SharedAimdLimiter;
   private readonly pacer: SharedPacer;
+  private readonly writeSchedule: SharedPacer | null;
   private readonly counter: IntervalCounter;
   private readonly probe = new LoaderProbe();
   private nextId = 0;
@@ -65,6 +70,9 @@ export class ThreadedLoad implements LoadEngine {
     const limiterHandle = SharedAimdLimiter.create(config.batchInflight);
     const scheduleHandle = SharedPacer.create(Math.max(config.readRps, 1e-9));
     const interval = IntervalCounter.create();
+    const rate = writeRate(config);
+    const writeHandle = rate === null ? null : SharedPacer.create(rate);
+    this.writeSchedule = writeHandle && new SharedPacer(writeHandle, o.clock);
     this.limiter = new SharedAimdLimiter(limiterHandle);
     this.pacer = new SharedPacer(scheduleHandle, o.clock);
     this.counter = new IntervalCounter(interval);
@@ -95,7 +103,7 @@ export class ThreadedLoad implements LoadEngine {
       target: o.target,
       idPoolSize: config.idPoolSize,
       run: o.run,
-      shared: { limiter: limiterHandle, readSchedule: scheduleHandle, ledgers: LedgerBoard.create(o.threads), interval },
+      shared: { limiter: limiterHandle, readSchedule: scheduleHandle, writeSchedule: writeHandle, ledgers: LedgerBoard.create(o.threads), interval },
     };
   }
 
@@ -119,6 +127,7 @@ export class ThreadedLoad implements LoadEngine {
     const { config } = this.o;
     const setup: WorkerSetup = {
       ...this.setupBase,
+      ...(this.o.standIn ? { standIn: this.o.standIn(index) } : {}),
       thread: index,
       loader: {
         ...this.setupBase.loader,
@@ -226,6 +235,10 @@ export class ThreadedLoad implements LoadEngine {
 
   inflight(): { inflight: number; limit: number } {
     return { inflight: this.limiter.inflight, limit: this.limiter.limit };
+  }
+
+  writesOffered(nowMs: number): WritesOffered | null {
+    return this.writeSchedule && offered(this.writeSchedule, writeRate(this.o.config)!, nowMs);
   }
 
   loader(): LoaderSample {

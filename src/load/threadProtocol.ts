@@ -1,5 +1,6 @@
 import type { Config } from '../config/load.js';
 import type { SchemaTarget } from '../db/schema.js';
+import type { InstantClientOptions } from '../local/instantClient.js';
 import type { LogLevel } from '../log.js';
 import type { SpanWire } from '../metrics/span.js';
 import type { EventInput } from '../metrics/spanRecorder.js';
@@ -27,9 +28,13 @@ export interface WorkerSetup {
   target: SchemaTarget;
   idPoolSize: number;
   run: RunIdentity;
+  /** Bench and test seam: an in-process stand-in instead of a CQL client (local/instantClient.ts). */
+  standIn?: InstantClientOptions;
   shared: {
     limiter: SharedLimiterHandle;
     readSchedule: SharedScheduleHandle;
+    /** Open-loop writes only. */
+    writeSchedule: SharedScheduleHandle | null;
     ledgers: SharedArrayBuffer;
     interval: SharedArrayBuffer;
   };

@@ -82,6 +82,11 @@ export function mergeIntervals(a: IntervalReport, b: IntervalReport): IntervalRe
       failedRows: a.writes.failedRows + b.writes.failedRows,
       batchLatency: worseOf(a.writes.batchLatency, b.writes.batchLatency),
       rowLatency: worseOf(a.writes.rowLatency, b.writes.rowLatency),
+      serviceLatency: worseOf(a.writes.serviceLatency, b.writes.serviceLatency),
+      rowsDue: a.writes.rowsDue + b.writes.rowsDue,
+      rowsSent: a.writes.rowsSent + b.writes.rowsSent,
+      targetRowsPerSec: timeMean(a.writes.targetRowsPerSec, b.writes.targetRowsPerSec),
+      behindRows: Math.max(a.writes.behindRows, b.writes.behindRows),
     },
     reads: {
       scheduled: a.reads.scheduled + b.reads.scheduled,

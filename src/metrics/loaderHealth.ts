@@ -59,5 +59,9 @@ export function loaderWarnings(overall: SpanStats, log: LoaderStrainLog): string
   if (overall.reads.scheduled > 0 && overall.reads.completed < overall.reads.scheduled * 0.99) {
     out.push(`reads fell behind their schedule: ${overall.reads.completed} done of ${overall.reads.scheduled} due`);
   }
+  const w = overall.writes;
+  if (w.rowsDue > 0 && w.rowsSent < w.rowsDue * 0.99) {
+    out.push(`writes fell behind their schedule: ${w.rowsSent} rows sent of ${w.rowsDue} due (at most ${w.behindRows} behind at once)`);
+  }
   return out;
 }

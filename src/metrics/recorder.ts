@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { phaseKey, phaseLabel, type Phase } from '../phase.js';
+import { sanitizeText } from '../text/sanitize.js';
 import type { LoaderSample } from './span.js';
 import { SpanAccumulator } from './span.js';
 import { IntervalSeries } from './intervalSeries.js';
@@ -13,6 +14,13 @@ export interface Output {
   event?(e: TimelineEvent): void;
 }
 
+/** Open-loop writes: the rows/s asked for (0 until writes begin), rows that fell due and rows taken to send. */
+export interface WritesOffered {
+  targetPerSec: number;
+  rowsDue: number;
+  rowsTaken: number;
+}
+
 export interface RecorderProbes {
   /** Reads per second the schedule currently asks for (0 while reads are not running). */
   readTarget(): number;
@@ -20,6 +28,8 @@ export interface RecorderProbes {
   readsDue(): number;
   inflight(): { inflight: number; limit: number };
   loader(): LoaderSample;
+  /** Open-loop writes only (SCY_WRITE_ROWS_PER_SEC). */
+  writeSchedule?(): WritesOffered | null;
 }
 
 interface PhaseSlot {
@@ -45,9 +55,12 @@ export class Recorder extends SpanRecorder {
   private readonly total: SpanAccumulator;
   private readonly slots: PhaseSlot[] = [];
   private lastDue = 0;
+  private lastRowsDue = 0;
+  private lastRowsTaken = 0;
   /** When the load stopped (stop asked for); the drain and the verification sweep after it are not load. */
   private loadEndMs: number | null = null;
   private dueAtLoadEnd = 0;
+  private writesAtLoadEnd: WritesOffered | null = null;
   private readonly series = new IntervalSeries();
   readonly events: TimelineEvent[] = [];
   readonly losses: LossRecord[] = [];
@@ -97,8 +110,13 @@ export class Recorder extends SpanRecorder {
     this.event({ type: `row-${kind}`, id, detectedBy, ...(detail ? { column: detail } : {}) });
   }
 
+  /**
+   * Every event reaches timeline.ndjson and the HTML report through here, so this is where their text is made safe:
+   * each string field (and each string in a list) goes through sanitizeText(), which also masks known secrets.
+   */
   event(e: EventInput): void {
-    const full: TimelineEvent = { ...e, type: e.type, at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
+    const safe = Object.fromEntries(Object.entries(e).map(([k, v]) => [k, safeDetail(v)]));
+    const full: TimelineEvent = { ...safe, type: sanitizeText(e.type, 80), at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
     if (this.events.length < MAX_EVENTS) this.events.push(full);
     else this.droppedEvents++;
     for (const o of this.outputs) o.event?.(full);
@@ -118,6 +136,7 @@ export class Recorder extends SpanRecorder {
     if (this.loadEndMs !== null) return;
     this.loadEndMs = this.clock.now();
     this.dueAtLoadEnd = this.probes.readsDue();
+    this.writesAtLoadEnd = this.probes.writeSchedule?.() ?? null;
   }
 
   /** Now, or the end of the load once it ended: where open spans stop counting time. */
@@ -145,14 +164,24 @@ export class Recorder extends SpanRecorder {
   private closeInterval(): IntervalReport {
     const now = this.clock.now();
     const c = this.current;
-    // After the load ended nothing more falls due and the schedule asks for nothing, whatever the probes say; an
-    // interval that spans the end counts its target only up to it (no interval is closed at the end itself, so
+    // After the load ended nothing more falls due and the schedules ask for nothing, whatever the probes say; an
+    // interval that spans the end counts its targets only up to it (no interval is closed at the end itself, so
     // threads need not draw a boundary there).
     const due = this.loadEndMs === null ? this.probes.readsDue() : Math.max(this.lastDue, this.dueAtLoadEnd);
     c.readsScheduled = due - this.lastDue;
     this.lastDue = due;
     const spanMs = Math.max(0, now - c.startMs);
-    c.targetRateTimesMs = this.probes.readTarget() * Math.max(0, this.loadNow - c.startMs);
+    const loadSpanMs = Math.max(0, this.loadNow - c.startMs);
+    c.targetRateTimesMs = this.probes.readTarget() * loadSpanMs;
+    const writes = this.loadEndMs === null ? this.probes.writeSchedule?.() : this.writesAtLoadEnd;
+    if (writes) {
+      c.rowsDue = writes.rowsDue - this.lastRowsDue;
+      c.rowsSent = writes.rowsTaken - this.lastRowsTaken;
+      c.behindRows = Math.max(0, writes.rowsDue - writes.rowsTaken);
+      c.writeTargetTimesMs = writes.targetPerSec * loadSpanMs;
+      this.lastRowsDue = writes.rowsDue;
+      this.lastRowsTaken = writes.rowsTaken;
+    }
     c.loader = this.probes.loader();
     c.loaderWeightMs = spanMs;
     const slot = this.slots[this.slots.length - 1]!;
@@ -219,4 +248,13 @@ export class Recorder extends SpanRecorder {
   overall(): SpanStats {
     return this.total.stats(this.loadNow);
   }
+}
+
+/** Longest text kept in one field of a timeline event; above the scaler's own cap, so its cut text is not cut again. */
+const EVENT_TEXT_MAX = 4000;
+
+function safeDetail(v: unknown): unknown {
+  if (typeof v === 'string') return sanitizeText(v, EVENT_TEXT_MAX);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? sanitizeText(x, EVENT_TEXT_MAX) : x));
+  return v;
 }

@@ -40,6 +40,12 @@ export class SpanAccumulator {
   failedRows = 0;
   readonly batchLatency = new LatencyHistogram();
   readonly rowLatency = new LatencyHistogram();
+  readonly writeServiceLatency = new LatencyHistogram();
+  rowsDue = 0;
+  rowsSent = 0;
+  behindRows = 0;
+  /** Rows-per-second write target weighted by time, like targetRateTimesMs for reads. */
+  writeTargetTimesMs = 0;
   readsScheduled = 0;
   readsCompleted = 0;
   readonly readErrors = zeroErrors();
@@ -73,6 +79,11 @@ export class SpanAccumulator {
     this.failedRows += o.failedRows;
     this.batchLatency.add(o.batchLatency);
     this.rowLatency.add(o.rowLatency);
+    this.writeServiceLatency.add(o.writeServiceLatency);
+    this.rowsDue += o.rowsDue;
+    this.rowsSent += o.rowsSent;
+    this.behindRows = Math.max(this.behindRows, o.behindRows);
+    this.writeTargetTimesMs += o.writeTargetTimesMs;
     this.readsScheduled += o.readsScheduled;
     this.readsCompleted += o.readsCompleted;
     this.responseLatency.add(o.responseLatency);
@@ -129,6 +140,7 @@ export class SpanAccumulator {
   freeze(): void {
     this.batchLatency.freeze();
     this.rowLatency.freeze();
+    this.writeServiceLatency.freeze();
     this.responseLatency.freeze();
     this.serviceLatency.freeze();
   }
@@ -151,6 +163,11 @@ export class SpanAccumulator {
         failedRows: this.failedRows,
         batchLatency: this.batchLatency.stats(),
         rowLatency: this.rowLatency.stats(),
+        serviceLatency: this.writeServiceLatency.stats(),
+        rowsDue: this.rowsDue,
+        rowsSent: this.rowsSent,
+        targetRowsPerSec: durationMs > 0 ? this.writeTargetTimesMs / durationMs : 0,
+        behindRows: this.behindRows,
       },
       reads: {
         scheduled: this.readsScheduled,

@@ -10,7 +10,8 @@ export interface EventInput {
 
 /** What the load loops record into: the same calls whether the loop runs on the main thread or in a worker. */
 export interface LoadRecorder {
-  recordWrite(rows: number, micros: number): void;
+  /** `responseMicros` from the intended start, `serviceMicros` from the send (the same in the closed loop). */
+  recordWrite(rows: number, responseMicros: number, serviceMicros: number): void;
   recordWriteRetry(cls: ErrorClass): void;
   recordWriteFailed(rows: number, cls: ErrorClass): void;
   recordRead(responseMicros: number, serviceMicros: number): void;
@@ -31,12 +32,13 @@ export abstract class SpanRecorder implements LoadRecorder {
   protected abstract noteLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void;
   abstract event(e: EventInput): void;
 
-  recordWrite(rows: number, micros: number): void {
+  recordWrite(rows: number, responseMicros: number, serviceMicros: number): void {
     const c = this.span();
     c.batches++;
     c.rows += rows;
-    c.batchLatency.record(micros);
-    c.rowLatency.record(micros, rows);
+    c.batchLatency.record(responseMicros);
+    c.rowLatency.record(responseMicros, rows);
+    c.writeServiceLatency.record(serviceMicros);
   }
 
   recordWriteRetry(cls: ErrorClass): void {

@@ -50,9 +50,19 @@ export interface SpanStats {
     /** Batches given up after the last retry: their rows were never acknowledged. */
     failedBatches: number;
     failedRows: number;
+    /** From the intended start (a batch's due time when writes are open-loop, its send otherwise) to the acknowledgement. */
     batchLatency: LatencyStats;
     /** Batch latency weighted by rows: what one row waited. */
     rowLatency: LatencyStats;
+    /** Batch latency from the actual send to the acknowledgement. */
+    serviceLatency: LatencyStats;
+    /** Open-loop writes (SCY_WRITE_ROWS_PER_SEC; all 0 in the closed loop): rows the schedule asked for. */
+    rowsDue: number;
+    /** Rows taken from the schedule to send (a batch is taken once its writer holds a permit for it). */
+    rowsSent: number;
+    targetRowsPerSec: number;
+    /** Rows due but not sent yet: at an interval's end; for a longer span, the most seen at any interval end. */
+    behindRows: number;
   };
   reads: {
     /** Reads the schedule asked for (offered load). */
@@ -106,6 +116,8 @@ export interface ResizeRecord {
   startMs: number;
   endMs: number | null;
   durationMs: number | null;
+  /** How late the end may have been seen: the scaler's poll interval while it followed the resize (≤ 1 s); set once ended. */
+  resolutionMs?: number;
   outcome: 'completed' | 'failed' | 'unfinished';
 }
 

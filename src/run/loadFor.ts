@@ -11,9 +11,12 @@ import type { Logger } from '../log.js';
 import type { Recorder } from '../metrics/recorder.js';
 import type { RecorderFeed } from './feed.js';
 
-/** Loader threads the run uses: the setting, or every core the machine offers. */
-export function loaderThreads(config: Pick<Config, 'loaderThreads'>): number {
-  return config.loaderThreads ?? availableParallelism();
+// Row ids name their loader thread in 6 bits of the loader number (rowContent.ts loaderIdentity).
+const MAX_THREADS = 64;
+
+/** Loader threads the run uses: the setting, or every core the machine offers (at most 64). */
+export function loaderThreads(config: Pick<Config, 'loaderThreads'>, cores = availableParallelism()): number {
+  return config.loaderThreads ?? Math.min(cores, MAX_THREADS);
 }
 
 /** One thread records straight into the run's recorder; several report through the feed, in order. */

@@ -181,7 +181,7 @@ async function intervalRecord(t: IntervalRecordTask): Promise<void> {
   });
   let recorded = 0;
   while (Atomics.load(control, 0) === 0) {
-    for (let i = 0; i < 50; i++, recorded++) recorder.recordWrite(1, counter.open + 1);
+    for (let i = 0; i < 50; i++, recorded++) recorder.recordWrite(1, counter.open + 1, 1);
     await new Promise((resolve) => setImmediate(resolve));
   }
   port.postMessage({ recorded });

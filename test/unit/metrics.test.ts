@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/clock.js';
 import { phaseKey, phaseLabel, type Phase } from '../../src/phase.js';
+import { Secret } from '../../src/config/secret.js';
 import { LatencyHistogram } from '../../src/metrics/histograms.js';
 import { SpanAccumulator, totalErrors, zeroErrors } from '../../src/metrics/span.js';
 import { Recorder, type RecorderProbes } from '../../src/metrics/recorder.js';
@@ -198,12 +199,12 @@ describe('Recorder', () => {
 
   test('samples before setPhase go to the old phase, after it to the new one', async () => {
     const { clock, rec } = setup();
-    rec.recordWrite(10, 1000);
-    rec.recordWrite(10, 1000);
+    rec.recordWrite(10, 1000, 1000);
+    rec.recordWrite(10, 1000, 1000);
     await clock.advance(500);
     rec.recordRead(2000, 1000);
     rec.setPhase(resizing(3, 6, 1));
-    rec.recordWrite(25, 9000);
+    rec.recordWrite(25, 9000, 9000);
     rec.recordReadError('timeout');
     await clock.advance(500);
     rec.finish();
@@ -230,7 +231,7 @@ describe('Recorder', () => {
     let reads = 0;
     for (let step = 0; step < 40; step++) {
       const n = 1 + (step % 7);
-      rec.recordWrite(n, 1000 + step * 100);
+      rec.recordWrite(n, 1000 + step * 100, 1000 + step * 100);
       rows += n;
       if (step % 2 === 0) {
         rec.recordRead(500, 400);
@@ -241,7 +242,7 @@ describe('Recorder', () => {
       if (step % 4 === 3) rec.tick();
       if (step % 10 === 9 && phases.length > 0) rec.setPhase(phases.shift()!);
     }
-    rec.recordWrite(5, 100);
+    rec.recordWrite(5, 100, 100);
     rows += 5;
     rec.finish();
     const reports = rec.phaseReports();
@@ -271,13 +272,13 @@ describe('Recorder', () => {
 
   test('byPhaseKey merges the two steady@3 occurrences; its rate is over time spent in the phase', async () => {
     const { clock, rec } = setup();
-    for (let i = 0; i < 10; i++) rec.recordWrite(100, 1000); // 1000 rows in 10 s
+    for (let i = 0; i < 10; i++) rec.recordWrite(100, 1000, 1000); // 1000 rows in 10 s
     await clock.advance(10_000);
     rec.setPhase(resizing(3, 6, 1));
-    rec.recordWrite(10, 1000);
+    rec.recordWrite(10, 1000, 1000);
     await clock.advance(100_000); // a long resize with almost no writes
     rec.setPhase(steady(3, 2));
-    for (let i = 0; i < 30; i++) rec.recordWrite(100, 1000); // 3000 rows in 10 s
+    for (let i = 0; i < 30; i++) rec.recordWrite(100, 1000, 1000); // 3000 rows in 10 s
     await clock.advance(10_000);
     rec.finish();
     const groups = rec.byPhaseKey();
@@ -319,7 +320,7 @@ describe('Recorder', () => {
     const ivs: IntervalReport[] = [];
     const ends: PhaseReport[] = [];
     rec.addOutput({ interval: (iv) => ivs.push(iv), phaseEnded: (p) => ends.push(p) });
-    rec.recordWrite(1, 1);
+    rec.recordWrite(1, 1, 1);
     await clock.advance(100);
     rec.tick();
     rec.setPhase(resizing(3, 6, 1));
@@ -353,6 +354,20 @@ describe('Recorder', () => {
     assert.equal(rec.lossesTotal.missing, 5002, 'the count is exact');
     assert.ok(rec.losses.length <= 1000, `the list is bounded: ${rec.losses.length}`);
     assert.ok(rec.losses.length >= 100);
+  });
+
+  test('event text reaches outputs without control characters or known secrets, and capped', () => {
+    const { rec } = setup({ kind: 'load-only' });
+    const secret = new Secret('recorder-event-secret-77ab');
+    const seen: TimelineEvent[] = [];
+    rec.addOutput({ event: (e) => seen.push(e) });
+    rec.event({ type: 'api-error', message: `\x1b[31mboom\r\nFORGED ${secret.reveal()}\u202e`, hosts: ['a\nb'], count: 3, big: 'x'.repeat(100_000) });
+    const e = seen[0]!;
+    assert.equal(e.message, 'boom FORGED ***');
+    assert.deepEqual(e.hosts, ['a b']);
+    assert.equal(e.count, 3);
+    assert.ok(String(e.big).length < 5000);
+    assert.equal(rec.events[0]!.message, 'boom FORGED ***');
   });
 
   test('the event list is bounded and counts what it dropped', () => {
@@ -391,6 +406,11 @@ function phase(
       failedRows: 0,
       batchLatency: lat(o.writeP99 ?? 10),
       rowLatency: lat(o.writeP99 ?? 10),
+      serviceLatency: lat(o.writeP99 ?? 10),
+      rowsDue: 0,
+      rowsSent: 0,
+      targetRowsPerSec: 0,
+      behindRows: 0,
     },
     reads: {
       scheduled: o.reads ?? 1000,
@@ -596,12 +616,13 @@ describe('rates are per second of load', () => {
   const T0 = 1_800_000_000_000;
   test('the drain and the verification sweep add no time to rates, the read target or phase durations', async () => {
     const clock = new FakeClock(T0);
-    const probe = { due: 0 };
+    const probe = { due: 0, rowsDue: 0 };
     const rec = new Recorder(
       clock,
       {
         readTarget: () => 200,
         readsDue: () => probe.due,
+        writeSchedule: () => ({ targetPerSec: 1000, rowsDue: probe.rowsDue, rowsTaken: Math.min(probe.rowsDue, 10_000) }),
         inflight: () => ({ inflight: 0, limit: 8 }),
         loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
       },
@@ -609,16 +630,18 @@ describe('rates are per second of load', () => {
     );
     // 10 s of load: 1,000 rows/s and 200 reads/s, as scheduled
     for (let s = 0; s < 10; s++) {
-      for (let i = 0; i < 10; i++) rec.recordWrite(100, 1000);
+      for (let i = 0; i < 10; i++) rec.recordWrite(100, 1000, 1000);
       for (let i = 0; i < 200; i++) rec.recordRead(1000, 900);
       probe.due += 200;
+      probe.rowsDue += 1000;
       await clock.advance(1000);
       rec.tick();
     }
     rec.endLoad();
     // a 5 s drain settles the last batch; the schedule keeps "falling due" in the probe, but nothing is sent
-    rec.recordWrite(100, 5_000_000);
+    rec.recordWrite(100, 5_000_000, 5_000_000);
     probe.due += 1000;
+    probe.rowsDue += 5000;
     await clock.advance(5000);
     rec.finish();
     // a 113 s sweep finds nothing wrong
@@ -630,6 +653,9 @@ describe('rates are per second of load', () => {
     assert.equal(o.reads.readsPerSec, 200);
     assert.equal(o.reads.targetPerSec, 200, 'the target the user set, not diluted by the drain or the sweep');
     assert.equal(o.reads.scheduled, 2000, 'nothing falls due after the load ended');
+    assert.equal(o.writes.targetRowsPerSec, 1000, 'open-loop writes: the target set, over the time of load');
+    assert.equal(o.writes.rowsDue, 10_000);
+    assert.equal(rec.intervals.at(-1)!.writes.behindRows, 0, 'rows the schedule would still have offered in the drain are not a backlog');
     const [phase] = rec.phaseReports();
     assert.equal(phase!.durationMs, 10_000);
     assert.equal(phase!.writes.rowsPerSec, 1010);
@@ -672,7 +698,7 @@ describe('rates are per second of load', () => {
       { readTarget: () => 0, readsDue: () => 0, inflight: () => ({ inflight: 0, limit: 8 }), loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }) },
       { kind: 'steady', cycle: 0, nodes: 3 },
     );
-    rec.recordWrite(10, 1000);
+    rec.recordWrite(10, 1000, 1000);
     await clock.advance(4000);
     rec.endLoad();
     await clock.advance(2000);

@@ -5,6 +5,7 @@ import { IdLedger } from '../../src/load/idLedger.js';
 import { boardPicker, LedgerBoard } from '../../src/load/ledgerBoard.js';
 import { loaderIdentity, newRunIdentity } from '../../src/load/rowContent.js';
 import { shareOf } from '../../src/load/threadPool.js';
+import { loaderThreads } from '../../src/run/loadFor.js';
 import { SpanAccumulator, type SpanWire } from '../../src/metrics/span.js';
 import { IntervalCounter } from '../../src/metrics/threadRecorder.js';
 import { seededRandom } from '../../src/load/rowContent.js';
@@ -100,4 +101,11 @@ test('shareOf splits a total over threads so the parts add up, each at least its
     assert.ok(Math.max(...shares) - Math.min(...shares) <= 1);
   }
   assert.deepEqual([0, 1, 2, 3].map((i) => shareOf(1, 4, i, 1)), [1, 1, 1, 1]);
+});
+
+test('the run uses every core the machine offers unless SCY_LOADER_THREADS says otherwise', () => {
+  assert.equal(loaderThreads({ loaderThreads: undefined }, 8), 8);
+  assert.equal(loaderThreads({ loaderThreads: undefined }, 1), 1);
+  assert.equal(loaderThreads({ loaderThreads: undefined }, 256), 64, 'at most 64: the row ids name the thread in 6 bits');
+  assert.equal(loaderThreads({ loaderThreads: 3 }, 8), 3);
 });
