@@ -17,6 +17,7 @@ import { Writers, writerSettings } from './load/writers.js';
 import type { Logger } from './log.js';
 import { LoaderStrainLog, loaderWarnings } from './metrics/loaderHealth.js';
 import { LoaderProbe } from './metrics/loaderProbe.js';
+import { serveMetrics, type MetricsEndpoint } from './metrics/metricsServer.js';
 import { Recorder } from './metrics/recorder.js';
 import { ResizeLog } from './metrics/resizeLog.js';
 import { ViewAgreement } from './metrics/viewAgreement.js';
@@ -112,6 +113,19 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
     },
     initialPhase,
   );
+  let scaler: Scaler | null = null;
+  let metrics: MetricsEndpoint | null = null;
+  if (config.metricsPort !== undefined) {
+    try {
+      metrics = await serveMetrics({ host: config.metricsHost, port: config.metricsPort, recorder, scaler: () => scaler?.live ?? null });
+      log.info(`metrics: Prometheus can scrape ${metrics.url}`);
+    } catch (err) {
+      log.error(`cannot serve metrics on ${config.metricsHost}:${config.metricsPort} (SCY_METRICS_HOST, SCY_METRICS_PORT): ${describeError(err)}`);
+      await client.shutdown();
+      probe.stop();
+      return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
+    }
+  }
   const stop = new AbortController();
   let stopReason = 'stopped';
   const requestStop = (why: string): void => {
@@ -202,7 +216,6 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
 
   let scalerDone: Promise<ScalerOutcome | null> = Promise.resolve(null);
   const scalerStop = new AbortController();
-  let scaler: Scaler | null = null;
   if (config.cloud) {
     const api = new CloudApi({
       baseUrl: config.cloud.apiBase,
@@ -323,6 +336,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   await timeline.close();
   const files = await writeRunReports(runDir, { summary, intervals: recorder.intervals, events: recorder.events });
   print(renderSummaryTable(summary, { color: deps.color }));
+  await metrics?.close();
   log.info(`reports: ${files.summaryJson}, ${files.html}, ${join(runDir, 'timeline.ndjson')}`);
   return { exitCode, summary, runDir };
 }

@@ -7,7 +7,8 @@ import type { ErrorClass, IntervalReport, LossRecord, PhaseReport, SpanStats, Ti
 
 /** Every reporter gets the same stream: intervals, phase ends and events (k6's narrow output idea). */
 export interface Output {
-  interval?(iv: IntervalReport): void;
+  /** `span` is the interval's own counts and histograms, closed: read it, never keep or change it. */
+  interval?(iv: IntervalReport, span: SpanAccumulator): void;
   phaseEnded?(p: PhaseReport): void;
   event?(e: TimelineEvent): void;
 }
@@ -161,7 +162,7 @@ export class Recorder {
     const iv: IntervalReport = { ...c.stats(now), phase: slot.phase, inflight, inflightLimit: limit };
     this.series.push(iv);
     this.current = new SpanAccumulator(now);
-    for (const o of this.outputs) o.interval?.(iv);
+    for (const o of this.outputs) o.interval?.(iv, c);
     return iv;
   }
 
