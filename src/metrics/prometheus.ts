@@ -13,6 +13,13 @@ import { ERROR_CLASSES, type ErrorCounts, type IntervalReport, type TimelineEven
 
 export const METRIC_PREFIX = 'scylla_resize_test_';
 
+/**
+ * Phase occurrences whose counters and histograms are still exposed. Older ones are dropped, so a run of many
+ * cycles keeps its scrape small and bounded; two cycles' worth, so a phase's final values have been scraped
+ * long before its series goes (unless 8 phase changes fit into one scrape interval).
+ */
+export const EXPOSED_PHASES = 8;
+
 /** Upper bounds of the latency buckets, in seconds: 250 µs to 1 min, dense where CQL latencies live. */
 export const LATENCY_BUCKETS_SECONDS = [
   0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 30, 60,
@@ -40,6 +47,10 @@ export function phaseLabels(p: Phase): PhaseLabels {
   return { phase: phaseKey(p), cycle: String('cycle' in p ? p.cycle : 0) };
 }
 
+function phaseId(l: PhaseLabels): string {
+  return `${l.phase}\u0000${l.cycle}`;
+}
+
 /**
  * A Prometheus histogram fed with whole HDR histograms: each interval adds how many of its values fall at or
  * below each bucket bound (one walk over the HDR counts), instead of observing every request.
@@ -55,8 +66,12 @@ class HdrFedHistogram {
     readonly help: string,
   ) {}
 
+  drop(key: string): void {
+    this.series.delete(key);
+  }
+
   add(labels: PhaseLabels, h: LatencyHistogram): void {
-    const key = `${labels.phase}\u0000${labels.cycle}`;
+    const key = phaseId(labels);
     let s = this.series.get(key);
     if (!s) {
       s = { labels, buckets: this.boundsMicros.map(() => 0), sum: 0, count: 0 };
@@ -89,6 +104,8 @@ export class PrometheusExporter implements Output {
   private readonly h: Record<'writeBatch' | 'readResponse' | 'readService', HdrFedHistogram>;
   /** The phase the interval gauges were last set for; they are cleared on a change so old phases go stale. */
   private gaugePhase = '';
+  /** Per exposed phase occurrence (oldest first): every counter label set made for it, to remove them later. */
+  private readonly exposed = new Map<string, Map<string, { counter: Counter<string>; labels: Record<string, string> }>>();
 
   constructor(private readonly o: PrometheusExporterOptions) {
     this.registry.setDefaultLabels({ loader: o.loader ?? `${hostname()}-${process.pid}` });
@@ -168,7 +185,7 @@ export class PrometheusExporter implements Output {
 
   interval(iv: IntervalReport, span: SpanAccumulator): void {
     const labels = phaseLabels(iv.phase);
-    const inc = (key: string, n: number, extra: Record<string, string> = {}): void => this.c[key]!.inc({ ...labels, ...extra }, n);
+    const inc = (key: string, n: number, extra: Record<string, string> = {}): void => this.inc(key, labels, n, extra);
     const byClass = (key: string, counts: ErrorCounts): void => {
       for (const cls of ERROR_CLASSES) inc(key, counts[cls], { class: cls });
     };
@@ -184,7 +201,7 @@ export class PrometheusExporter implements Output {
     for (const kind of ['missing', 'corrupt'] as const) inc('lost', 0, { kind, detected_by: 'read' });
     inc('cpu', ((iv.loader.cpuPercent / 100) * iv.durationMs) / 1000);
 
-    const key = `${labels.phase}\u0000${labels.cycle}`;
+    const key = phaseId(labels);
     if (key !== this.gaugePhase) {
       for (const g of Object.values(this.g)) g.reset();
       this.gaugePhase = key;
@@ -207,9 +224,33 @@ export class PrometheusExporter implements Output {
   event(e: TimelineEvent): void {
     const labels = phaseLabels(this.o.phase());
     if (e.type === 'row-missing' || e.type === 'row-corrupt') {
-      this.c.lost!.inc({ ...labels, kind: e.type.slice(4), detected_by: String(e.detectedBy) });
+      this.inc('lost', labels, 1, { kind: e.type.slice(4), detected_by: String(e.detectedBy) });
     } else if (e.type === 'resize-completed' || e.type === 'resize-failed') {
-      this.c.resizes!.inc({ ...labels, outcome: e.type.slice(7) });
+      this.inc('resizes', labels, 1, { outcome: e.type.slice(7) });
+    }
+  }
+
+  private inc(key: string, phase: PhaseLabels, n: number, extra: Record<string, string> = {}): void {
+    const labels = { ...phase, ...extra };
+    const counter = this.c[key]!;
+    counter.inc(labels, n);
+    const id = phaseId(phase);
+    let made = this.exposed.get(id);
+    if (!made) {
+      made = new Map();
+      this.exposed.set(id, made);
+      this.dropOldPhases();
+    }
+    const series = `${key}${JSON.stringify(extra)}`;
+    if (!made.has(series)) made.set(series, { counter, labels });
+  }
+
+  private dropOldPhases(): void {
+    for (const [id, made] of this.exposed) {
+      if (this.exposed.size <= EXPOSED_PHASES) return;
+      for (const { counter, labels } of made.values()) counter.remove(labels);
+      for (const h of Object.values(this.h)) h.drop(id);
+      this.exposed.delete(id);
     }
   }
 

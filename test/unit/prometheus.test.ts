@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { FakeClock } from '../../src/clock.js';
 import { LatencyHistogram } from '../../src/metrics/histograms.js';
 import { serveMetrics } from '../../src/metrics/metricsServer.js';
-import { LATENCY_BUCKETS_SECONDS, METRIC_PREFIX, PrometheusExporter, type ScalerLiveState } from '../../src/metrics/prometheus.js';
+import { EXPOSED_PHASES, LATENCY_BUCKETS_SECONDS, METRIC_PREFIX, PrometheusExporter, phaseLabels, type ScalerLiveState } from '../../src/metrics/prometheus.js';
 import { Recorder, type RecorderProbes } from '../../src/metrics/recorder.js';
 import type { Phase } from '../../src/phase.js';
 
@@ -200,6 +200,35 @@ describe('PrometheusExporter', () => {
     assert.ok(Math.abs(value(s, 'write_batch_duration_seconds_sum', labels) - exactSum) <= exactSum * 0.001);
     assert.equal(value(s, 'read_service_duration_seconds_count', labels), micros.length);
     assert.equal(value(s, 'read_response_duration_seconds_bucket', { ...labels, le: '+Inf' }), micros.length);
+  });
+
+  test(`only the last ${EXPOSED_PHASES} phase occurrences stay exposed, so many cycles keep the scrape bounded`, async () => {
+    const { clock, rec, exporter } = rig(steady);
+    const seq: Phase[] = [];
+    for (let c = 1; c <= 6; c++) {
+      seq.push({ kind: 'resizing', cycle: c, from: 3, to: 6, requestId: String(c) }, { kind: 'steady', cycle: c, nodes: 6 });
+    }
+    for (const [i, p] of seq.entries()) {
+      rec.recordWrite(i + 1, 1_000);
+      rec.recordLoss('missing', `id-${i}`, 'read');
+      await clock.advance(1_000);
+      rec.setPhase(p);
+    }
+    rec.recordWrite(100, 1_000);
+    rec.tick();
+    const s = parseExposition(await exporter.metrics());
+    const all = [steady, ...seq];
+    const kept = all.slice(-EXPOSED_PHASES).map((p) => phaseLabels(p));
+    const shown = (name: string): string[] => [...new Set(pick(s, name).map((x) => `${x.labels.phase} #${x.labels.cycle}`))].sort();
+    const expected = kept.map((l) => `${l.phase} #${l.cycle}`).sort();
+    for (const name of ['rows_written_total', 'write_errors_total', 'rows_lost_total', 'write_batch_duration_seconds_bucket', 'read_service_duration_seconds_count']) {
+      assert.deepEqual(shown(name), expected, name);
+    }
+    // The kept series still hold their whole counts.
+    all.slice(-EXPOSED_PHASES).forEach((p, i) => {
+      const idx = all.length - EXPOSED_PHASES + i;
+      assert.equal(value(s, 'rows_written_total', phaseLabels(p)), idx === all.length - 1 ? 100 : idx + 1);
+    });
   });
 
   test('a load-only run: cycle 0, no scaler series, the loader label defaults to host and pid', async () => {
