@@ -95,6 +95,11 @@ describe('CLI (built)', { concurrency: true }, () => {
     assert.match(line, /1 to 65535/);
   });
 
+  test('a metrics port out of range: one line naming SCY_METRICS_PORT, exit 2', async () => {
+    const line = assertBadInput(await run(['--contact-points', '10.0.0.1', '--metrics-port', '70000']), 'SCY_METRICS_PORT', '--metrics-port', '70000');
+    assert.match(line, /1 to 65535/);
+  });
+
   test('a bad setting as an environment variable: one line naming it, exit 2', async () => {
     const r = await run([], { SCY_CONTACT_POINTS: '10.0.0.1', SCY_CONSISTENCY: 'MOST' });
     const line = assertBadInput(r, 'SCY_CONSISTENCY', 'MOST');
