@@ -57,6 +57,7 @@ describe('Prometheus scraping a real run', { timeout: 15 * 60_000 }, () => {
       SCY_READ_RPS: '50',
       SCY_REPORT_SECS: '1',
       SCY_DRAIN_SECS: '10',
+      SCY_VERIFY_SAMPLE: '500',
       SCY_MIN_NODES: '1',
       SCY_MAX_NODES: '2',
       SCY_STABLE_SECS: '2',
@@ -180,19 +181,29 @@ describe('Prometheus scraping a real run', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(values.map((x) => x.metric.loader), [`${hostname()}-${process.pid}`]);
   });
 
-  it('compare reads two real run folders: per phase kind, exit 0 within generous tolerances', { timeout: 5 * 60_000 }, async () => {
+  it('compare reads two real run folders: per phase kind; at zero tolerance one direction fails', { timeout: 5 * 60_000 }, async () => {
     assert.ok(first, 'the run above ran');
     const second = await runOnce('prom_ks2', false);
     const compare = (a: string, b: string, ...flags: string[]) => spawnSync(process.execPath, [CLI, 'compare', a, b, ...flags], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-    const ok = compare(first.runDir, second.runDir, '--max-throughput-drop', '95', '--max-p99-rise', '100000', '--max-resize-time-rise', '100000');
-    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
-    for (const k of ['steady@1', 'resize 1→2', 'steady@2', 'resize 2→1']) assert.match(ok.stdout, new RegExp(`^${k}\\s+rows/s`, 'm'));
-    assert.match(ok.stdout, /resize time/);
-    // At zero tolerance one of the two directions must fail on throughput, unless every rate is identical.
-    const ab = compare(first.runDir, second.runDir, '--max-throughput-drop', '0');
-    const ba = compare(second.runDir, first.runDir, '--max-throughput-drop', '0');
-    const same = first.summary.byPhaseKey.every((p) => second.summary.byPhaseKey.find((q) => q.key === p.key)?.writes.rowsPerSec === p.writes.rowsPerSec);
-    if (!same) assert.ok(ab.status === 3 || ba.status === 3, `${ab.stdout}\n${ba.stdout}`);
-    for (const r of [ab, ba]) assert.ok(r.status === 0 || r.status === 3, r.stderr);
+    // Without a tolerance compare only prints (figures on a shared 2-core machine vary too much to gate on here).
+    const shown = compare(first.runDir, second.runDir);
+    assert.equal(shown.status, 0, shown.stdout + shown.stderr);
+    for (const k of ['steady@1', 'resize 1→2', 'steady@2', 'resize 2→1']) assert.match(shown.stdout, new RegExp(`^${k}\\s+rows/s`, 'm'));
+    assert.match(shown.stdout, /resize time/);
+    // At zero tolerance, a measure that differs between the runs (both nonzero) fails in at least one direction.
+    const differs = (f: (p: RunSummary['byPhaseKey'][number]) => number): boolean =>
+      first.summary.byPhaseKey.some(
+        (p) => p.key !== 'waiting' && second.summary.byPhaseKey.some((q) => q.key === p.key && f(p) > 0 && f(q) > 0 && f(q) !== f(p)),
+      );
+    for (const [flag, f] of [
+      ['--max-throughput-drop', (p: RunSummary['byPhaseKey'][number]) => p.writes.rowsPerSec],
+      ['--max-p99-rise', (p: RunSummary['byPhaseKey'][number]) => p.writes.batchLatency.p99],
+    ] as const) {
+      const ab = compare(first.runDir, second.runDir, flag, '0');
+      const ba = compare(second.runDir, first.runDir, flag, '0');
+      for (const r of [ab, ba]) assert.ok(r.status === 0 || r.status === 3, r.stderr);
+      if (differs(f)) assert.ok(ab.status === 3 || ba.status === 3, `${flag} 0 fails one way:\n${ab.stdout}\n${ba.stdout}`);
+      assert.ok([ab, ba].filter((r) => r.status === 3).every((r) => r.stdout.includes(`is beyond ${flag} 0`)));
+    }
   });
 });
