@@ -133,11 +133,15 @@ describe('Prometheus scraping a real run', { timeout: 15 * 60_000 }, () => {
     }
     // Phases that ended well before the last scrape are complete in Prometheus.
     const rows = await last('scylla_resize_test_rows_written_total');
+    const complete = new Set<string>();
     for (const p of s.phases.filter((x) => x.endMs < lastScrapeMs - 1000)) {
       const k = key(phaseLabels(p.phase));
       if (s.phases.filter((x) => key(phaseLabels(x.phase)) === k).some((x) => x.endMs >= lastScrapeMs - 1000)) continue;
       assert.equal(Number(rows.find((x) => key(x.metric) === k)!.value![1]), phases.get(k)!.rows, `rows of ${k}`);
+      complete.add(k);
     }
+    // Only the last phase runs up to the end; the resize phases and steady@2 ended seconds before it.
+    assert.ok(['resize 1→2 #1', 'steady@2 #1', 'resize 2→1 #1'].every((k) => complete.has(k)), [...complete].join(', '));
 
     // Histograms: one count per acknowledged batch, and a p99 in the bucket of the summary's HDR p99.
     const counts = await last('scylla_resize_test_write_batch_duration_seconds_count');
