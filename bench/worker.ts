@@ -17,10 +17,11 @@ import { LoaderProbe } from '../src/metrics/loaderProbe.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import type { Phase } from '../src/phase.js';
 import { renderStatusLine } from '../src/report/statusLine.js';
+import { engineCase, type EngineCaseArgs } from './threadCases.js';
 import { benchConfig, KEYSPACE, percentile, SEED_RUN, sleep, TABLE, Window } from './common.js';
 
 export interface WorkerArgs {
-  mode: 'seed' | 'write-tool' | 'write-base' | 'read-tool' | 'read-base' | 'pace' | 'mem';
+  mode: 'seed' | 'write-tool' | 'write-base' | 'read-tool' | 'read-base' | 'pace' | 'mem' | 'engine';
   batch?: number;
   inflight?: number;
   rate?: number;
@@ -32,6 +33,8 @@ export interface WorkerArgs {
   rowsPerSec?: number;
   /** Pace against an in-process client that answers at once: the loader's own pacing, no server, no driver. */
   fake?: boolean;
+  /** The run's LoadEngine with this many loader threads (mode engine, bench/threadCases.ts). */
+  engine?: EngineCaseArgs;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
@@ -440,6 +443,7 @@ const modes: Record<WorkerArgs['mode'], () => Promise<void>> = {
   pace: () => readTool(true),
   'read-base': readBase,
   mem,
+  engine: async () => result(await engineCase(args.engine!, log)),
 };
 
 modes[args.mode]().then(
