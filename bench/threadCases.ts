@@ -34,24 +34,14 @@ export interface EngineCaseArgs {
   perSecond?: boolean;
 }
 
-function engineFor(a: EngineCaseArgs, config: Config, recorder: Recorder, log: Logger): LoadEngine {
+/** The engine, and the main thread's client when the engine does not own one (InProcessLoad uses the run's). */
+function engineFor(a: EngineCaseArgs, config: Config, recorder: Recorder, log: Logger): { load: LoadEngine; client: cassandra.Client | null } {
   const run = newRunIdentity(Date.now());
   if (a.threads === 1) {
     const client = a.standIn ? instantClient(a.standIn, realClock) : new cassandra.Client(clientOptions(config));
-    const load = new InProcessLoad({ client, config, target, run, recorder, clock: realClock, log });
-    // InProcessLoad does not own its client (the run's is shared with setup and the sweep): connect and close here.
-    return Object.assign(Object.create(load) as LoadEngine, {
-      start: async () => {
-        await client.connect();
-        await load.start();
-      },
-      close: async () => {
-        await load.close();
-        await client.shutdown();
-      },
-    });
+    return { load: new InProcessLoad({ client, config, target, run, recorder, clock: realClock, log }), client };
   }
-  return new ThreadedLoad({
+  const load = new ThreadedLoad({
     threads: a.threads,
     config,
     target,
@@ -62,6 +52,7 @@ function engineFor(a: EngineCaseArgs, config: Config, recorder: Recorder, log: L
     onEvent: (e) => recorder.event(e),
     ...(a.standIn ? { standIn: () => a.standIn! } : {}),
   });
+  return { load, client: null };
 }
 
 export interface EngineCaseResult {
@@ -105,8 +96,9 @@ export async function engineCase(a: EngineCaseArgs, log: Logger): Promise<Engine
     },
     { kind: 'load-only' },
   );
-  load = engineFor(a, config, recorder, log);
-  const engine = load;
+  const made = engineFor(a, config, recorder, log);
+  const engine = made.load;
+  load = engine;
   const feed = new RecorderFeed((err) => log.error(`recording: ${String(err)}`));
   const lines: string[] = [];
   let ticks = 0;
@@ -126,6 +118,7 @@ export async function engineCase(a: EngineCaseArgs, log: Logger): Promise<Engine
       }
     });
   };
+  await made.client?.connect();
   await engine.start();
   let reporting = true;
   const reporter = (async () => {
@@ -170,6 +163,7 @@ export async function engineCase(a: EngineCaseArgs, log: Logger): Promise<Engine
   recorder.finish();
   await reporter;
   await engine.close();
+  await made.client?.shutdown();
 
   const rows = end.writes.rows - start.writes.rows;
   const reads = end.reads.completed - start.reads.completed;
