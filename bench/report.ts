@@ -164,7 +164,7 @@ function renderThreads(r: NonNullable<BenchResults['threads']>, out: string[]): 
   );
 }
 
-function renderThreadsReal(r: NonNullable<BenchResults['threadsReal']>, out: string[]): void {
+function renderThreadsReal(r: NonNullable<BenchResults['threadsReal']>, inflight: number, out: string[]): void {
   out.push('## Loader threads against the real node (issue 10)', '');
   const w = r.writes;
   const rd = r.reads;
@@ -173,7 +173,7 @@ function renderThreadsReal(r: NonNullable<BenchResults['threadsReal']>, out: str
   out.push(
     'The tool with **2 loader threads** (ThreadedLoad, a `cassandra-driver` client in each) against the bench\'s one node, next to',
     'the bare-driver baseline (one event loop), base, tool, tool, base per round. **Writes**: batch 30, closed loop at',
-    `${r.writes.tool ? 32 : ''} batches in flight for both (no rate gate can wrap a client inside a worker thread, so the node sets the`,
+    `${inflight} batches in flight for both (no rate gate can wrap a client inside a worker thread, so the node sets the`,
     'rate; compare rows/s too). **Reads**: paced at the same rate; the tool reads only rows it wrote, so its writes trickle',
     `(one batch of 30 in flight, ${int(rd.trickleRowsPerSec)} rows/s here): their CPU, at the tool\'s per-row cost from the writes row, is taken out`,
     'of the reads\' ("net"); the raw figure is kept beside it.',
@@ -366,7 +366,7 @@ export function renderMarkdown(r: BenchResults): string {
   }
 
   if (r.threads) renderThreads(r.threads, out);
-  if (r.threadsReal) renderThreadsReal(r.threadsReal, out);
+  if (r.threadsReal) renderThreadsReal(r.threadsReal, r.settings.writeInflight, out);
 
   const notes = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'NOTES.md');
   if (existsSync(notes)) out.push(readFileSync(notes, 'utf8').trim(), '');
