@@ -133,6 +133,10 @@ export const SETTINGS = {
     doc: 'Folder for this run\'s timeline.ndjson, summary.json and report.html (a sub-folder per run).' }),
   drainSecs: d({ env: 'SCY_DRAIN_SECS', flag: 'drain-secs', group: 'Run', parse: decimal(0, 600), default: '30', arg: 's',
     doc: 'Longest wait for in-flight requests after stop.' }),
+  metricsPort: s({ env: 'SCY_METRICS_PORT', flag: 'metrics-port', group: 'Run', parse: integer(1, 65535), arg: 'n',
+    doc: 'Serve live Prometheus metrics at http://SCY_METRICS_HOST:PORT/metrics during the run; default: off.' }),
+  metricsHost: d({ env: 'SCY_METRICS_HOST', flag: 'metrics-host', group: 'Run', parse: nonEmptyText, default: '127.0.0.1', arg: 'address',
+    doc: 'Address the metrics endpoint binds (0.0.0.0 to let a Prometheus on another machine scrape it).' }),
   verifySample: d({ env: 'SCY_VERIFY_SAMPLE', flag: 'verify-sample', group: 'Run', parse: integer(0, 1_000_000_000), default: '1000000', arg: 'n',
     doc: 'After the drain, read back this many acknowledged rows (all when fewer; 0 skips the sweep).' }),
 
