@@ -112,7 +112,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
       inflight: () => ({ inflight: limiter.inflight, limit: limiter.limit }),
       loader: () => probe.sample(),
       ...(writeSchedule && writeRate !== undefined
-        ? { writeSchedule: () => ({ targetPerSec: writeRate, rowsDue: writeSchedule.dueBy(clock.monotonic()), rowsTaken: writeSchedule.taken }) }
+        ? { writeSchedule: () => ({ targetPerSec: writeSchedule.running ? writeRate : 0, rowsDue: writeSchedule.dueBy(clock.monotonic()), rowsTaken: writeSchedule.taken }) }
         : {}),
     },
     initialPhase,
