@@ -117,6 +117,8 @@ export const SETTINGS = {
     doc: 'Batches one writer submits per loop turn before yielding.' }),
   batchBiasHigh: d({ env: 'SCY_BATCH_BIAS_HIGH', flag: 'batch-bias-high', group: 'Load', parse: bool, default: '1', arg: '0|1', original: true,
     doc: 'Pick batch sizes uniformly in the upper half of [MIN, MAX] (fewer, larger requests).' }),
+  loaderThreads: s({ env: 'SCY_LOADER_THREADS', flag: 'loader-threads', group: 'Load', parse: integer(1, 64), arg: 'n',
+    doc: 'Worker threads that run the writers and readers, each with its own CQL client; default: every core this machine offers. SCY_BATCH_INFLIGHT, SCY_READ_RPS and the verdict stay totals across threads; writer loops and reader lanes are split among them (at least one each).' }),
   idPoolSize: d({ env: 'SCY_ID_POOL_SIZE', flag: 'id-pool-size', group: 'Load', parse: integer(1000, 100_000_000), default: '2000000', arg: 'n',
     doc: 'Recent acknowledged ids kept for reads (bounded memory, like the original 2,000,000).' }),
 

@@ -23,6 +23,18 @@ export function newRunIdentity(startMs: number): RunIdentity {
   return { startMs, nonce: Math.floor(Math.random() * 2 ** 34) };
 }
 
+// The nonce's low 12 bits name the loader that writes under an identity (a worker thread, and with shards a
+// loader process), so loaders of one run write disjoint ids by construction, not by chance.
+const LOADER_BITS = 12;
+export const MAX_LOADERS = 2 ** LOADER_BITS;
+
+/** The identity loader number `loader` (0 ≤ loader < MAX_LOADERS) writes its rows under within run `base`. */
+export function loaderIdentity(base: RunIdentity, loader: number): RunIdentity {
+  if (!Number.isInteger(loader) || loader < 0 || loader >= MAX_LOADERS) throw new RangeError(`loader ${loader} out of 0..${MAX_LOADERS - 1}`);
+  const high = Math.floor(base.nonce / MAX_LOADERS) * MAX_LOADERS;
+  return { startMs: base.startMs, nonce: high + loader };
+}
+
 export function idBytes(run: RunIdentity, seq: number, out: Buffer = Buffer.allocUnsafe(16)): Buffer {
   out.writeUIntBE(run.startMs, 0, 6);
   out.writeUInt16BE(0x8000 | Math.floor(run.nonce / 2 ** 22) & 0x0fff, 6);

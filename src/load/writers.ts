@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { BACKOFF_CLASSES, RETRYABLE_CLASSES, classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
-import type { Recorder } from '../metrics/recorder.js';
+import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import { drainPending } from './drain.js';
 import { backoffMs } from '../backoff.js';
 import { batchSize } from './batchSize.js';
@@ -31,7 +31,7 @@ export interface WriterOptions {
    * latency counts from its due time. Without it writers run closed-loop, as fast as the limiter allows.
    */
   schedule?: Schedule;
-  recorder: Recorder;
+  recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
 }

@@ -23,10 +23,16 @@ function build(layout: Layout): hdr.Histogram {
 // The JS histogram's internals used for a one-pass mean (the library's `mean` walks an iterator that
 // allocates an object per distinct value, which is most of the cost of reading stats).
 interface JsInternals {
+  maxValue: number;
   countsArrayLength: number;
   getCountAtIndex(i: number): number;
   valueFromIndex(i: number): number;
   medianEquivalentValue(v: number): number;
+}
+
+export interface HistogramWire {
+  hdr: string;
+  maxUs: number;
 }
 
 export class LatencyHistogram {
@@ -61,6 +67,26 @@ export class LatencyHistogram {
 
   get count(): number {
     return this.h.totalCount;
+  }
+
+  /**
+   * The whole histogram, lossless: the counts in HdrHistogram's standard compressed form (V2, deflate, base64)
+   * and the exact maximum, which that form does not keep (a decoded one reports its bucket's top). This is how
+   * histograms cross threads and are kept in run folders, so merging them later is exact.
+   */
+  encode(): HistogramWire {
+    return { hdr: hdr.encodeIntoCompressedBase64(this.h), maxUs: this.h.maxValue };
+  }
+
+  /** The inverse of encode(): a live histogram with exactly the encoded counts and maximum. */
+  static decode(wire: HistogramWire): LatencyHistogram {
+    const out = new LatencyHistogram();
+    const decoded = hdr.decodeFromCompressedBase64(wire.hdr, 32, false);
+    if (decoded.totalCount > 0) {
+      out.h.add(decoded);
+      (out.h as unknown as JsInternals).maxValue = wire.maxUs;
+    }
+    return out;
   }
 
   private mean(): number {

@@ -102,6 +102,7 @@ export function mergeIntervals(a: IntervalReport, b: IntervalReport): IntervalRe
     },
     loader: {
       cpuPercent: Math.max(a.loader.cpuPercent, b.loader.cpuPercent),
+      busiestThreadPercent: Math.max(a.loader.busiestThreadPercent, b.loader.busiestThreadPercent),
       eventLoopDelayP99Ms: Math.max(a.loader.eventLoopDelayP99Ms, b.loader.eventLoopDelayP99Ms),
       rssMb: Math.max(a.loader.rssMb, b.loader.rssMb),
       heapMb: Math.max(a.loader.heapMb, b.loader.heapMb),

@@ -1,15 +1,24 @@
 import type { Clock } from '../clock.js';
 import { phaseKey, phaseLabel, type Phase } from '../phase.js';
+import { sanitizeText } from '../text/sanitize.js';
 import type { LoaderSample } from './span.js';
 import { SpanAccumulator } from './span.js';
 import { IntervalSeries } from './intervalSeries.js';
-import type { ErrorClass, IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent } from './types.js';
+import { SpanRecorder, type EventInput } from './spanRecorder.js';
+import type { IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent } from './types.js';
 
 /** Every reporter gets the same stream: intervals, phase ends and events (k6's narrow output idea). */
 export interface Output {
   interval?(iv: IntervalReport): void;
   phaseEnded?(p: PhaseReport): void;
   event?(e: TimelineEvent): void;
+}
+
+/** Open-loop writes: the rows/s asked for (0 until writes begin), rows that fell due and rows taken to send. */
+export interface WritesOffered {
+  targetPerSec: number;
+  rowsDue: number;
+  rowsTaken: number;
 }
 
 export interface RecorderProbes {
@@ -19,8 +28,8 @@ export interface RecorderProbes {
   readsDue(): number;
   inflight(): { inflight: number; limit: number };
   loader(): LoaderSample;
-  /** Open-loop writes only: the rows/s asked for (0 until writes begin), rows that fell due and rows taken to send. */
-  writeSchedule?(): { targetPerSec: number; rowsDue: number; rowsTaken: number };
+  /** Open-loop writes only (SCY_WRITE_ROWS_PER_SEC). */
+  writeSchedule?(): WritesOffered | null;
 }
 
 interface PhaseSlot {
@@ -41,7 +50,7 @@ const MAX_LOSSES = 1_000;
  * closed and merged into its phase and the run total, so an interval never straddles two phases and each
  * sample is recorded once.
  */
-export class Recorder {
+export class Recorder extends SpanRecorder {
   private current: SpanAccumulator;
   private readonly total: SpanAccumulator;
   private readonly slots: PhaseSlot[] = [];
@@ -60,6 +69,7 @@ export class Recorder {
     private readonly probes: RecorderProbes,
     initialPhase: Phase,
   ) {
+    super();
     const now = clock.now();
     this.current = new SpanAccumulator(now);
     this.total = new SpanAccumulator(now);
@@ -79,51 +89,30 @@ export class Recorder {
     return this.slots[this.slots.length - 1]!.phase;
   }
 
-  /** `responseMicros` from the intended start, `serviceMicros` from the send (the same in the closed loop). */
-  recordWrite(rows: number, responseMicros: number, serviceMicros: number): void {
-    const c = this.current;
-    c.batches++;
-    c.rows += rows;
-    c.batchLatency.record(responseMicros);
-    c.rowLatency.record(responseMicros, rows);
-    c.writeServiceLatency.record(serviceMicros);
+  protected span(): SpanAccumulator {
+    return this.current;
   }
 
-  recordWriteRetry(cls: ErrorClass): void {
-    this.current.retriedErrors[cls]++;
+  /** Adds what another thread recorded in the interval now closing (see load/threadPool.ts). */
+  absorb(span: SpanAccumulator): void {
+    this.current.merge(span);
   }
 
-  recordWriteFailed(rows: number, cls: ErrorClass): void {
-    this.current.failedBatches++;
-    this.current.failedRows += rows;
-    this.current.retriedErrors[cls]++;
-  }
-
-  recordRead(responseMicros: number, serviceMicros: number): void {
-    const c = this.current;
-    c.readsCompleted++;
-    c.responseLatency.record(responseMicros);
-    c.serviceLatency.record(serviceMicros);
-  }
-
-  recordReadError(cls: ErrorClass): void {
-    this.current.readErrors[cls]++;
-  }
-
-  recordNotYetVisible(): void {
-    this.current.notYetVisible++;
-  }
-
-  recordLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
-    if (detectedBy === 'read') this.current[kind]++;
+  /** Keeps a loss a worker thread found (it counted the loss in its own span). */
+  noteLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
     this.lossesTotal[kind]++;
     const loss: LossRecord = { id, kind, phase: phaseLabel(this.phase), detectedBy, at: this.clock.now() };
     if (this.losses.length < MAX_LOSSES) this.losses.push(loss);
     this.event({ type: `row-${kind}`, id, detectedBy, ...(detail ? { column: detail } : {}) });
   }
 
-  event(e: { type: string; at?: number; [detail: string]: unknown }): void {
-    const full: TimelineEvent = { ...e, type: e.type, at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
+  /**
+   * Every event reaches timeline.ndjson and the HTML report through here, so this is where their text is made safe:
+   * each string field (and each string in a list) goes through sanitizeText(), which also masks known secrets.
+   */
+  event(e: EventInput): void {
+    const safe = Object.fromEntries(Object.entries(e).map(([k, v]) => [k, safeDetail(v)]));
+    const full: TimelineEvent = { ...safe, type: sanitizeText(e.type, 80), at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
     if (this.events.length < MAX_EVENTS) this.events.push(full);
     else this.droppedEvents++;
     for (const o of this.outputs) o.event?.(full);
@@ -232,4 +221,13 @@ export class Recorder {
   overall(): SpanStats {
     return this.total.stats(this.clock.now());
   }
+}
+
+/** Longest text kept in one field of a timeline event; above the scaler's own cap, so its cut text is not cut again. */
+const EVENT_TEXT_MAX = 4000;
+
+function safeDetail(v: unknown): unknown {
+  if (typeof v === 'string') return sanitizeText(v, EVENT_TEXT_MAX);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? sanitizeText(x, EVENT_TEXT_MAX) : x));
+  return v;
 }

@@ -29,10 +29,18 @@ export interface LatencyStats {
 }
 
 /** What happened in one span of time (a report interval, a phase, a cycle, the whole run). */
+/** One loader thread's part of a span: present only when the load ran in worker threads. */
+export interface ThreadShare {
+  thread: number;
+  rows: number;
+  reads: number;
+}
+
 export interface SpanStats {
   startMs: number;
   endMs: number;
   durationMs: number;
+  threads?: ThreadShare[];
   writes: {
     batches: number;
     rows: number;
@@ -73,6 +81,7 @@ export interface SpanStats {
   };
   loader: {
     cpuPercent: number;
+    busiestThreadPercent: number;
     eventLoopDelayP99Ms: number;
     rssMb: number;
     heapMb: number;
@@ -107,6 +116,8 @@ export interface ResizeRecord {
   startMs: number;
   endMs: number | null;
   durationMs: number | null;
+  /** How late the end may have been seen: the scaler's poll interval while it followed the resize (≤ 1 s); set once ended. */
+  resolutionMs?: number;
   outcome: 'completed' | 'failed' | 'unfinished';
 }
 

@@ -5,6 +5,7 @@ import { realClock } from '../../src/clock.js';
 import type { ReleaseOutcome } from '../../src/load/limiter.js';
 import { SharedAimdLimiter, type SharedLimiterHandle } from '../../src/load/sharedLimiter.js';
 import { SharedPacer, type SharedScheduleHandle } from '../../src/load/sharedPacer.js';
+import { IntervalCounter, ThreadRecorder } from '../../src/metrics/threadRecorder.js';
 
 export interface ClockTask {
   task: 'clock';
@@ -63,7 +64,19 @@ export interface PacerTakeTask {
   maxRun: number;
 }
 
-export type ThreadTask = ClockTask | LimiterHammerTask | LimiterCutTask | LimiterAbortTask | PacerTakeTask;
+/**
+ * Records samples into a ThreadRecorder in bursts until told to stop, each with the interval number read just
+ * before it (+1, as latency µs); answers every `{ upTo }` message with the spans closed up to it. Posts
+ * `{ recorded }` when stopped, then goes on answering collects until `{ close: true }`.
+ */
+export interface IntervalRecordTask {
+  task: 'interval-record';
+  interval: SharedArrayBuffer;
+  /** Int32 [stop] */
+  control: SharedArrayBuffer;
+}
+
+export type ThreadTask = ClockTask | LimiterHammerTask | LimiterCutTask | LimiterAbortTask | PacerTakeTask | IntervalRecordTask;
 
 /** Blocks this worker until `slot` reaches `value` (bounded: a test that hangs tells nobody anything). */
 function waitUntil(a: Int32Array, slot: number, value: number): void {
@@ -157,11 +170,29 @@ function pacerTake(t: PacerTakeTask): void {
   }
 }
 
+async function intervalRecord(t: IntervalRecordTask): Promise<void> {
+  const counter = new IntervalCounter(t.interval);
+  const recorder = new ThreadRecorder(counter, realClock, { loss: () => undefined, event: () => undefined });
+  const control = new Int32Array(t.control);
+  const port = parentPort!;
+  port.on('message', (m: { upTo: number } | { close: true }) => {
+    if ('close' in m) port.close();
+    else port.postMessage({ upTo: m.upTo, span: recorder.takeClosed(m.upTo)?.toWire() ?? null });
+  });
+  let recorded = 0;
+  while (Atomics.load(control, 0) === 0) {
+    for (let i = 0; i < 50; i++, recorded++) recorder.recordWrite(1, counter.open + 1, 1);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  port.postMessage({ recorded });
+}
+
 if (!isMainThread && parentPort) {
   const t = workerData as ThreadTask;
   if (t.task === 'clock') clockTask(t);
   else if (t.task === 'limiter-hammer') void limiterHammer(t);
   else if (t.task === 'limiter-cut') limiterCut(t);
   else if (t.task === 'limiter-abort') void limiterAbort(t);
+  else if (t.task === 'interval-record') void intervalRecord(t);
   else pacerTake(t);
 }

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/clock.js';
 import { phaseKey, phaseLabel, type Phase } from '../../src/phase.js';
+import { Secret } from '../../src/config/secret.js';
 import { LatencyHistogram } from '../../src/metrics/histograms.js';
 import { SpanAccumulator, totalErrors, zeroErrors } from '../../src/metrics/span.js';
 import { Recorder, type RecorderProbes } from '../../src/metrics/recorder.js';
@@ -158,10 +159,10 @@ describe('SpanAccumulator', () => {
 
   test('loader figures merge time-weighted (cpu) and as peaks (delay, memory)', () => {
     const a = new SpanAccumulator(0);
-    a.loader = { cpuPercent: 10, eventLoopDelayP99Ms: 5, rssMb: 100, heapMb: 50 };
+    a.loader = { cpuPercent: 10, busiestThreadPercent: 10, eventLoopDelayP99Ms: 5, rssMb: 100, heapMb: 50 };
     a.loaderWeightMs = 1000;
     const b = new SpanAccumulator(1000);
-    b.loader = { cpuPercent: 70, eventLoopDelayP99Ms: 2, rssMb: 300, heapMb: 40 };
+    b.loader = { cpuPercent: 70, busiestThreadPercent: 70, eventLoopDelayP99Ms: 2, rssMb: 300, heapMb: 40 };
     b.loaderWeightMs = 3000;
     a.merge(b);
     near(a.loader.cpuPercent, 55, 'cpu');
@@ -190,7 +191,7 @@ describe('Recorder', () => {
       readTarget: () => probe.target,
       readsDue: () => probe.due,
       inflight: () => ({ inflight: probe.inflight, limit: probe.limit }),
-      loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
+      loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
     };
     const rec = new Recorder(clock, probes, initial);
     return { clock, probe, rec };
@@ -230,7 +231,7 @@ describe('Recorder', () => {
       readTarget: () => 0,
       readsDue: () => 0,
       inflight: () => ({ inflight: 0, limit: 1 }),
-      loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
+      loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
       writeSchedule: () => ({ ...w }),
     };
     const rec = new Recorder(clock, probes, steady(3, 0));
@@ -390,6 +391,20 @@ describe('Recorder', () => {
     assert.ok(rec.losses.length >= 100);
   });
 
+  test('event text reaches outputs without control characters or known secrets, and capped', () => {
+    const { rec } = setup({ kind: 'load-only' });
+    const secret = new Secret('recorder-event-secret-77ab');
+    const seen: TimelineEvent[] = [];
+    rec.addOutput({ event: (e) => seen.push(e) });
+    rec.event({ type: 'api-error', message: `\x1b[31mboom\r\nFORGED ${secret.reveal()}\u202e`, hosts: ['a\nb'], count: 3, big: 'x'.repeat(100_000) });
+    const e = seen[0]!;
+    assert.equal(e.message, 'boom FORGED ***');
+    assert.deepEqual(e.hosts, ['a b']);
+    assert.equal(e.count, 3);
+    assert.ok(String(e.big).length < 5000);
+    assert.equal(rec.events[0]!.message, 'boom FORGED ***');
+  });
+
   test('the event list is bounded and counts what it dropped', () => {
     const { rec } = setup();
     for (let i = 0; i < 25_000; i++) rec.event({ type: 'error-burst', n: i });
@@ -444,7 +459,7 @@ function phase(
       notYetVisible: 0,
       corrupt: 0,
     },
-    loader: { cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 },
+    loader: { cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 },
     index: phaseIndex++,
     phase: p,
     key: phaseKey(p),

@@ -70,7 +70,7 @@ test('status line shows phase, rates, latencies, nonzero errors, loader and scal
   const line = renderStatusLine(calm, 'holding 30s', { color: false });
   assert.match(line, /^cycle 1 · steady@1 · writes [\d,]+ rows\/s in-flight \d+\/64 p50 [\d.]+ms p99 [\d.]+ms/);
   assert.match(line, /reads 500 of 500\/s p50 [\d.]+ms p99 [\d.]+ms/);
-  assert.match(line, /loader cpu \d+% loop p99 [\d.]+ms rss \d+MB · scaler holding 30s$/);
+  assert.match(line, /loader cpu \d+% busiest thread \d+% loop p99 [\d.]+ms rss \d+MB · scaler holding 30s$/);
   assert.doesNotMatch(line, /errors|missing|corrupt/);
   assert.doesNotMatch(line, ANSI);
 
@@ -83,6 +83,9 @@ test('status line shows phase, rates, latencies, nonzero errors, loader and scal
   assert.match(line2, /read errors timeout \d+/);
   assert.match(line2, /missing 2 corrupt 1/);
   assert.match(line2, ANSI);
+
+  const stopped = renderStatusLine({ ...calm, phase: { kind: 'scaler-stopped', cycle: 1, nodes: 2, reason: 'Cloud API error tls' } }, 'stopped: fatal', { color: true });
+  assert.ok(stopped.startsWith('\x1b[31mcycle 1 · scaler stopped: Cloud API error tls'), JSON.stringify(stopped.slice(0, 60)));
 });
 
 test('open-loop writes: the status line shows rows/s of the target and the rows behind only when there are any', () => {

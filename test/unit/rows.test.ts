@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { seededRandom, diffRow, idBytes, makeId, MAX_SEQ, newRunIdentity, parseId, rowValues, type RunIdentity } from '../../src/load/rowContent.js';
+import { seededRandom, diffRow, idBytes, loaderIdentity, makeId, MAX_LOADERS, MAX_SEQ, newRunIdentity, parseId, rowValues, type RunIdentity } from '../../src/load/rowContent.js';
 import { batchSize } from '../../src/load/batchSize.js';
 
 const seeded = seededRandom;
@@ -68,6 +68,21 @@ describe('row ids', () => {
     const ret = idBytes(RUN, 12345, out);
     assert.equal(ret, out);
     assert.deepEqual(parseId(out), { run: RUN, seq: 12345 });
+  });
+
+  test('loaders of one run write disjoint ids, and a loader identity is stable', () => {
+    const base = newRunIdentity(RUN.startMs);
+    const ids = new Set<string>();
+    for (const loader of [0, 1, 2, 63, MAX_LOADERS - 1]) {
+      const a = loaderIdentity(base, loader);
+      assert.deepEqual(loaderIdentity(base, loader), a);
+      assert.equal(a.startMs, base.startMs);
+      assert.equal(loaderIdentity(a, loader).nonce, a.nonce, 'deriving twice names the same loader');
+      for (const seq of [0, 1, MAX_SEQ]) ids.add(makeId(a, seq).toString());
+    }
+    assert.equal(ids.size, 5 * 3);
+    assert.throws(() => loaderIdentity(base, MAX_LOADERS), RangeError);
+    assert.throws(() => loaderIdentity(base, -1), RangeError);
   });
 
   test('newRunIdentity keeps the start and draws a 34-bit nonce', () => {

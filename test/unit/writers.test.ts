@@ -40,7 +40,7 @@ function setup(o: { clock: FakeClock; client: cassandra.Client; rowsPerSec?: num
     readTarget: () => 0,
     readsDue: () => 0,
     inflight: () => ({ inflight: limiter.inflight, limit: limiter.limit }),
-    loader: () => ({ cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 }),
+    loader: () => ({ cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 }),
     ...(schedule && rate !== undefined
       ? { writeSchedule: () => ({ targetPerSec: schedule.running ? rate : 0, rowsDue: schedule.dueBy(o.clock.monotonic()), rowsTaken: schedule.taken }) }
       : {}),
