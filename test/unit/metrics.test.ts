@@ -250,12 +250,19 @@ describe('Recorder', () => {
     assert.deepEqual(intervals.map((iv) => iv.writes.rowsDue), [1000, 1000, 1000]);
     assert.deepEqual(intervals.map((iv) => iv.writes.rowsSent), [1000, 400, 1500]);
     assert.deepEqual(intervals.map((iv) => iv.writes.behindRows), [0, 600, 100]);
+    // Writers stop: the schedule has ended, so the drain that follows asks for nothing and owes nothing.
+    w.targetPerSec = 0;
+    w.rowsTaken = 3000;
+    await clock.advance(1000);
+    const drain = rec.tick();
+    assert.equal(drain.writes.targetRowsPerSec, 0);
+    assert.equal(drain.writes.behindRows, 0);
     rec.finish();
     const [phase] = rec.phaseReports();
     assert.equal(phase!.writes.rowsDue, 3000);
-    assert.equal(phase!.writes.rowsSent, 2900);
+    assert.equal(phase!.writes.rowsSent, 3000);
     assert.equal(phase!.writes.behindRows, 600, 'the most rows behind at any interval end');
-    assert.equal(phase!.writes.targetRowsPerSec, 1000);
+    assert.equal(phase!.writes.targetRowsPerSec, 1000, 'the target while the schedule ran, not diluted by the drain');
     assert.equal(rec.overall().writes.behindRows, 600);
   });
 
