@@ -95,9 +95,11 @@ describe('Prometheus scraping a real run', { timeout: 15 * 60_000 }, () => {
     const key = (m: Record<string, string>): string => `${m.phase} #${m.cycle}`;
 
     // The time of the last scrape that reached the tool: the endpoint closes at the end of the run.
-    const scrapes = await prom.query(`timestamp(last_over_time(scylla_resize_test_phase_info[${window}]))`);
+    // The raw samples of a range selector carry the scrapes' own timestamps (a function over a range, such as
+    // last_over_time, is stamped with the time of the query instead).
+    const scrapes = await prom.query(`scylla_resize_test_phase_info[${window}]`);
     assert.equal(scrapes.length > 0, true, 'Prometheus scraped the tool');
-    const lastScrapeMs = Math.max(...scrapes.map((x) => Number(x.value![1]))) * 1000;
+    const lastScrapeMs = Math.max(...scrapes.flatMap((x) => (x.values ?? []).map(([t]) => t))) * 1000;
 
     // Per phase occurrence (key and cycle): the summary's figure, and what was closed in intervals Prometheus had a
     // chance to see. A scrape that starts at T sees every interval closed before T, and may see one that closes
