@@ -4,6 +4,7 @@ import cassandra from 'cassandra-driver';
 import type { Clock } from './clock.js';
 import type { Config } from './config/load.js';
 import { SETTINGS, type SettingKey } from './config/settings.js';
+import { runFolder, shardShare } from './config/shard.js';
 import { connect, consistencyCode } from './db/connect.js';
 import { describeError } from './db/errors.js';
 import { ensureSchema, insertCql, selectCql } from './db/schema.js';
@@ -11,7 +12,7 @@ import { IdLedger } from './load/idLedger.js';
 import { AimdLimiter } from './load/limiter.js';
 import { Pacer } from './load/pacer.js';
 import { Readers, readerSettings } from './load/readers.js';
-import { newRunIdentity } from './load/rowContent.js';
+import { runBaseIdentity, shardLoaderIdentity } from './load/shardIdentity.js';
 import { verifyAcknowledged } from './load/verifier.js';
 import { Writers, writerSettings } from './load/writers.js';
 import type { Logger } from './log.js';
@@ -67,10 +68,12 @@ function reportedSettings(config: Config): Record<string, unknown> {
   return out;
 }
 
-export async function runTool(config: Config, deps: RunDeps): Promise<RunResult> {
+export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResult> {
+  // A shard offers its share of the run's load; a one-process run is its own only shard.
+  const config = shardShare(runConfig);
   const { clock, log, print } = deps;
   const startedAt = new Date(clock.now());
-  const runDir = join(config.outDir, startedAt.toISOString().replace(/[:.]/g, '-'));
+  const runDir = runFolder(config, startedAt);
   mkdirSync(runDir, { recursive: true });
 
   let client: cassandra.Client;
@@ -94,7 +97,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   }
 
   const consistency = consistencyCode(config.consistency);
-  const run = newRunIdentity(startedAt.getTime());
+  const run = shardLoaderIdentity(runBaseIdentity(config, startedAt.getTime()), config.shard.index, 0);
   const ledger = new IdLedger(config.idPoolSize);
   const limiter = new AimdLimiter(config.batchInflight);
   const readsOn = config.readWorkers > 0 && config.readRps > 0;

@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { ConfigError, type Config } from './load.js';
+import type { Shard, ShardSpec } from './shardSpec.js';
+
+// Resolving and applying the shard settings: which shard this process is, what share of the offered load it
+// sends, where its run folder goes, and whether it drives the scaler.
+
+/** The settings a shard split checks, with the environment the Indexed Job index comes from. */
+export function resolveShard(
+  r: { shard: ShardSpec; runId?: string | undefined; batchInflight: number },
+  env: Record<string, string | undefined>,
+): Shard {
+  const { count } = r.shard;
+  let index = r.shard.index;
+  if (index === null && count === 1) index = 0;
+  if (index === null) {
+    const job = env.JOB_COMPLETION_INDEX;
+    if (job === undefined || job === '') {
+      throw new ConfigError(`SCY_SHARD=${count} (--shard) gives only the shard count, so the index comes from JOB_COMPLETION_INDEX, which is not set: outside an Indexed Job use SCY_SHARD=i/${count}`);
+    }
+    if (!/^\d+$/.test(job.trim()) || Number(job) >= count) {
+      throw new ConfigError(`JOB_COMPLETION_INDEX=${JSON.stringify(job)} is not a shard index of SCY_SHARD=${count}: expected a whole number from 0 to ${count - 1}`);
+    }
+    index = Number(job);
+  }
+  if (count > 1 && r.runId === undefined) {
+    throw new ConfigError(`SCY_RUN_ID (--run-id) is required when SCY_SHARD splits the run over ${count} loaders: give every shard the same new id`);
+  }
+  if (r.batchInflight < count) {
+    throw new ConfigError(`SCY_BATCH_INFLIGHT=${r.batchInflight} must be at least the shard count ${count}: each shard gets a share of it`);
+  }
+  return { index, count };
+}
+
+/** Part `i` of `total` split into `n` whole parts that add up to `total` (the first `total % n` get one more). */
+export function splitWhole(total: number, i: number, n: number): number {
+  return Math.floor(total / n) + (i < total % n ? 1 : 0);
+}
+
+/** The same in thousandths, for rates such as 0.5 reads/s: the parts still add up to the whole. */
+export function splitRate(total: number, i: number, n: number): number {
+  return splitWhole(Math.round(total * 1000), i, n) / 1000;
+}
+
+/**
+ * This shard's config: its share of every offered-load setting (reads/s, in-flight batches; an offered write
+ * rate is split here too once there is one), everything else as given. A one-process run is returned as is.
+ */
+export function shardShare(config: Config): Config {
+  const { index, count } = config.shard;
+  if (count === 1) return config;
+  return {
+    ...config,
+    readRps: splitRate(config.readRps, index, count),
+    batchInflight: splitWhole(config.batchInflight, index, count),
+  };
+}
+
+/** Exactly one process of a run drives the scaler: shard 0. The others follow the phases read-only. */
+export function drivesScaler(config: Config): boolean {
+  return config.shard.index === 0;
+}
+
+/** With a run id `<out>/<run id>/shard-<i>`, so all shards of a run can share one volume; else `<out>/<start time>`. */
+export function runFolder(config: Config, startedAt: Date): string {
+  if (config.runId !== undefined) return join(config.outDir, config.runId, `shard-${config.shard.index}`);
+  return join(config.outDir, startedAt.toISOString().replace(/[:.]/g, '-'));
+}
