@@ -4,7 +4,7 @@ import cassandra from 'cassandra-driver';
 import type { Clock } from './clock.js';
 import type { Config } from './config/load.js';
 import { SETTINGS, type SettingKey } from './config/settings.js';
-import { runFolder, shardShare } from './config/shard.js';
+import { drivesScaler, runFolder, shardShare } from './config/shard.js';
 import { connect, consistencyCode } from './db/connect.js';
 import { describeError } from './db/errors.js';
 import { ensureSchema, insertCql, selectCql } from './db/schema.js';
@@ -31,6 +31,7 @@ import { renderSummaryTable } from './report/summaryTable.js';
 import { writeRunReports } from './report/writeReports.js';
 import { CloudApi } from './scaler/cloudApi.js';
 import { Scaler, type ScalerOutcome } from './scaler/scaler.js';
+import { followScalerPhases } from './scaler/phaseFollower.js';
 
 export interface RunDeps {
   clock: Clock;
@@ -206,7 +207,9 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
   let scalerDone: Promise<ScalerOutcome | null> = Promise.resolve(null);
   const scalerStop = new AbortController();
   let scaler: Scaler | null = null;
-  if (config.cloud) {
+  if (config.cloud && !drivesScaler(config)) {
+    scalerDone = followScalerPhases({ ...config, cloud: config.cloud }, { clock, log: log.child('phases'), onPhase: (p) => recorder.setPhase(p), requestStop }, scalerStop.signal);
+  } else if (config.cloud) {
     const api = new CloudApi({
       baseUrl: config.cloud.apiBase,
       token: config.cloud.token,

@@ -1,0 +1,157 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/load.js';
+import type { Logger } from '../log.js';
+import type { Phase } from '../phase.js';
+import { CloudApi, CloudApiError, type CloudApiClient } from './cloudApi.js';
+import {
+  ACTIVE_REQUEST_STATUSES,
+  ERROR_ACTIONS,
+  actionFor,
+  currentSize,
+  healthAt,
+  isResizeRequest,
+  nextTarget,
+  pickDc,
+} from './clusterView.js';
+
+// The phases of a shard that does not drive the scaler. Shards may run on machines that share nothing but the
+// cluster and the Cloud API, so a follower reads the phase from the Cloud API the way the scaler does (the same
+// GETs, the same health rule) and never POSTs. The rules mirror the scaler's phase changes:
+//  - a resize request QUEUED or IN_PROGRESS → resizing (from the last steady size to the next bound);
+//  - once resizing, it stays resizing until the cluster is healthy again with no active request, as the scaler
+//    follows its request until healthy at the target;
+//  - healthy → steady at the ACTIVE node count; a steady size different from the last one is a resize done,
+//    which is what advances the cycle (so a resize missed between two polls still counts);
+//  - otherwise → waiting, with the health rule's reason.
+// Its phase changes lag the scaler's by up to one poll; `merge` aligns the shards' phases by key and cycle.
+
+export interface PhaseFollowerOptions {
+  /** Only its GETs are used. */
+  api: CloudApiClient;
+  clock: Clock;
+  log: Logger;
+  minNodes: number;
+  maxNodes: number;
+  pollSecs: number;
+  stableSecs: number;
+  /** Stop, like the scaler, once this many cycles are done and the last stability window has passed. */
+  maxCycles?: number;
+  dc?: number | string;
+  onPhase: (p: Phase) => void;
+}
+
+export interface FollowerOutcome {
+  stopped: 'cycles-done' | 'aborted' | 'fatal';
+  reason?: string;
+  resizesSeen: number;
+}
+
+export class PhaseFollower {
+  private resizesSeen = 0;
+  private lastSteady: number | null = null;
+  private steadySince = 0;
+  private phase: Phase | null = null;
+  private lastKey = '';
+
+  constructor(private readonly o: PhaseFollowerOptions) {}
+
+  get activity(): string {
+    return this.phase ? `following the scaler: ${this.phase.kind}` : 'following the scaler';
+  }
+
+  async run(signal: AbortSignal): Promise<FollowerOutcome> {
+    const pollMs = Math.max(1, this.o.pollSecs * 1000);
+    while (!signal.aborted) {
+      const fatal = await this.poll(signal);
+      if (fatal) {
+        this.o.log.error(`phase follower stopped: ${fatal}; phases stay as last seen`);
+        return { stopped: 'fatal', reason: fatal, resizesSeen: this.resizesSeen };
+      }
+      if (this.cyclesDone()) return { stopped: 'cycles-done', resizesSeen: this.resizesSeen };
+      await this.o.clock.sleep(pollMs, signal).catch(() => undefined);
+    }
+    return { stopped: 'aborted', resizesSeen: this.resizesSeen };
+  }
+
+  private cyclesDone(): boolean {
+    const max = this.o.maxCycles;
+    if (max === undefined || this.phase?.kind !== 'steady' || this.resizesSeen < 2 * max) return false;
+    return this.o.clock.monotonic() - this.steadySince >= this.o.stableSecs * 1000;
+  }
+
+  /** One look at the cluster; returns a reason when the follower cannot go on. */
+  private async poll(signal: AbortSignal): Promise<string | null> {
+    let cluster, nodes, active;
+    try {
+      [cluster, nodes, active] = await Promise.all([
+        this.o.api.getCluster(signal),
+        this.o.api.listNodes(signal),
+        this.o.api.listRequests({ statuses: ACTIVE_REQUEST_STATUSES }, signal),
+      ]);
+    } catch (err) {
+      if (signal.aborted || !(err instanceof CloudApiError)) {
+        if (signal.aborted) return null;
+        throw err;
+      }
+      const action = actionFor(err.code, err.httpStatus);
+      if (action === 'fatal' || action === 'config') return `Cloud API error ${err.code} (${ERROR_ACTIONS[err.code]?.meaning ?? err.message})`;
+      // An API error says nothing about the cluster: the phase stays as it was.
+      this.o.log.warn(`Cloud API error ${err.code}: ${err.message}`);
+      return null;
+    }
+    const picked = pickDc(cluster, this.o.dc);
+    if (!picked.ok) return picked.reason;
+    const obs = { cluster, dc: picked.dc, nodes, activeRequests: active };
+    const size = currentSize(nodes, picked.dc.id);
+    const resize = active.find(isResizeRequest);
+    if (resize) {
+      const from = this.lastSteady ?? size;
+      this.set({ kind: 'resizing', cycle: Math.floor(this.resizesSeen / 2) + 1, from, to: nextTarget(from, this.o.minNodes, this.o.maxNodes), requestId: resize.id });
+      return null;
+    }
+    const health = healthAt(size, obs);
+    if (health.healthy) {
+      if (this.lastSteady !== null && size !== this.lastSteady) this.resizesSeen++;
+      this.lastSteady = size;
+      if (this.set({ kind: 'steady', cycle: Math.ceil(this.resizesSeen / 2), nodes: size })) this.steadySince = this.o.clock.monotonic();
+    } else if (this.phase?.kind !== 'resizing') {
+      this.set({ kind: 'waiting', cycle: Math.ceil(this.resizesSeen / 2), nodes: size, reason: health.reason });
+    }
+    return null;
+  }
+
+  /** True when the phase changed. */
+  private set(p: Phase): boolean {
+    const key = JSON.stringify(p);
+    if (key === this.lastKey) return false;
+    this.lastKey = key;
+    this.phase = p;
+    this.o.onPhase(p);
+    return true;
+  }
+}
+
+/** Runs a follower for a shard that does not drive the scaler; stops the run like the scaler when the cycles are done. */
+export async function followScalerPhases(
+  config: Config & { cloud: NonNullable<Config['cloud']> },
+  deps: { clock: Clock; log: Logger; onPhase: (p: Phase) => void; requestStop: (why: string) => void },
+  signal: AbortSignal,
+): Promise<null> {
+  const { cloud } = config;
+  const follower = new PhaseFollower({
+    api: new CloudApi({ baseUrl: cloud.apiBase, token: cloud.token, accountId: cloud.accountId, clusterId: cloud.clusterId, clock: deps.clock }),
+    clock: deps.clock,
+    log: deps.log,
+    minNodes: config.minNodes,
+    maxNodes: config.maxNodes,
+    pollSecs: config.pollSecs,
+    stableSecs: config.stableSecs,
+    ...(config.cycles !== undefined ? { maxCycles: config.cycles } : {}),
+    ...(cloud.dcId !== undefined ? { dc: cloud.dcId } : {}),
+    onPhase: deps.onPhase,
+  });
+  deps.log.info(`shard ${config.shard.index} of ${config.shard.count}: shard 0 drives the scaler; this shard follows its phases through the Cloud API (GETs only)`);
+  const outcome = await follower.run(signal);
+  if (outcome.stopped === 'cycles-done') deps.requestStop(`${config.cycles} resize cycles completed (seen by shard ${config.shard.index})`);
+  return null;
+}
