@@ -10,6 +10,8 @@ import { runDemo, DEMO_DEFAULTS } from './demo.js';
 import { createLogger } from './log.js';
 import { EXIT } from './metrics/thresholds.js';
 import { runTool } from './run.js';
+import { mergeCommand, runMerge } from './shard/mergeCommand.js';
+import { ShardFolderError } from './shard/record.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -19,6 +21,8 @@ Settings come from flags, then SCY_* environment variables, then a .env file in 
 
 CQL frames are sent uncompressed: cassandra-driver (Node.js) has no lz4 or snappy protocol compression,
 unlike the Python tool this replaces.
+
+\`merge RUN_DIR...\` turns the run folders of the shards of one run into one report (see merge --help).
 
 Exit codes: 0 all thresholds passed · 2 bad setting · 3 a threshold failed · 4 acknowledged rows lost or
 corrupt · 5 could not connect or create the schema, or the local cluster could not start · 1 internal error ·
@@ -101,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
     };
   });
   program.addCommand(demo);
+  let merging: { dirs: string[]; out?: string } | null = null;
+  program.addCommand(mergeCommand((args) => (merging = args)));
 
   try {
     await program.parseAsync(argv);
@@ -111,6 +117,15 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigError) die(err.message, EXIT.badInput);
     throw err;
+  }
+  const toMerge = merging as { dirs: string[]; out?: string } | null;
+  if (toMerge) {
+    try {
+      return (await runMerge({ ...toMerge, tool: { name: 'scylla-resize-test', version: VERSION }, print: (t) => process.stdout.write(t + '\n'), color })).exitCode;
+    } catch (err) {
+      if (err instanceof ShardFolderError) die(err.message, EXIT.badInput);
+      throw err;
+    }
   }
   const picked = chosen as { kind: 'run' | 'demo'; config: Config } | null;
   if (!picked) return EXIT.ok;

@@ -32,6 +32,7 @@ import { writeRunReports } from './report/writeReports.js';
 import { CloudApi } from './scaler/cloudApi.js';
 import { Scaler, type ScalerOutcome } from './scaler/scaler.js';
 import { followScalerPhases } from './scaler/phaseFollower.js';
+import { writeShardRecord } from './shard/record.js';
 
 export interface RunDeps {
   clock: Clock;
@@ -328,6 +329,11 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
   };
   await timeline.close();
   const files = await writeRunReports(runDir, { summary, intervals: recorder.intervals, events: recorder.events });
+  if (config.runId !== undefined) {
+    const { shard, runId } = config;
+    const spans = recorder.spanWires(summary.overall.endMs);
+    await writeShardRecord(runDir, { runId, shard, drivesScaler: drivesScaler(config), settings: reportedSettings(runConfig), spans, lossesTotal: recorder.lossesTotal, summary, intervals: recorder.intervals, events: recorder.events });
+  }
   print(renderSummaryTable(summary, { color: deps.color }));
   log.info(`reports: ${files.summaryJson}, ${files.html}, ${join(runDir, 'timeline.ndjson')}`);
   return { exitCode, summary, runDir };
