@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type Config } from './load.js';
 import type { Shard, ShardSpec } from './shardSpec.js';
@@ -7,7 +8,7 @@ import type { Shard, ShardSpec } from './shardSpec.js';
 
 /** The settings a shard split checks, with the environment the Indexed Job index comes from. */
 export function resolveShard(
-  r: { shard: ShardSpec; runId?: string | undefined; batchInflight: number },
+  r: { shard: ShardSpec; runId?: string | undefined; batchInflight: number; outDir: string },
   env: Record<string, string | undefined>,
 ): Shard {
   const { count } = r.shard;
@@ -29,7 +30,15 @@ export function resolveShard(
   if (r.batchInflight < count) {
     throw new ConfigError(`SCY_BATCH_INFLIGHT=${r.batchInflight} must be at least the shard count ${count}: each shard gets a share of it`);
   }
+  // A second run under the same id would write the same row ids into the same folder: refuse it.
+  if (r.runId !== undefined && existsSync(join(shardFolder(r.outDir, r.runId, index), 'shard.json'))) {
+    throw new ConfigError(`SCY_RUN_ID=${r.runId} (--run-id): ${shardFolder(r.outDir, r.runId, index)} already holds this shard of a finished run; give every run a new id`);
+  }
   return { index, count };
+}
+
+function shardFolder(outDir: string, runId: string, index: number): string {
+  return join(outDir, runId, `shard-${index}`);
 }
 
 /** Part `i` of `total` split into `n` whole parts that add up to `total` (the first `total % n` get one more). */
@@ -63,6 +72,6 @@ export function drivesScaler(config: Config): boolean {
 
 /** With a run id `<out>/<run id>/shard-<i>`, so all shards of a run can share one volume; else `<out>/<start time>`. */
 export function runFolder(config: Config, startedAt: Date): string {
-  if (config.runId !== undefined) return join(config.outDir, config.runId, `shard-${config.shard.index}`);
+  if (config.runId !== undefined) return shardFolder(config.outDir, config.runId, config.shard.index);
   return join(config.outDir, startedAt.toISOString().replace(/[:.]/g, '-'));
 }

@@ -20,8 +20,11 @@ import { ShardFolderError, type ShardRecord } from './record.js';
 // phase with a given key in a given cycle (e.g. the first "resize 1→2" of cycle 1) is the same phase on every
 // shard, whatever its exact start (followers see a phase change up to one poll after the scaler makes it).
 
-/** Settings each machine may set for itself; every other setting must be the same on every shard. */
-const PER_MACHINE = new Set(['SCY_SHARD', 'SCY_OUT_DIR', 'SCY_CONTACT_POINTS', 'SCY_TLS_CA_FILE']);
+/**
+ * Settings each machine may set for itself (how it reaches the cluster and the Cloud API, where it writes);
+ * every other setting must be the same on every shard.
+ */
+const PER_MACHINE = new Set(['SCY_SHARD', 'SCY_OUT_DIR', 'SCY_CONTACT_POINTS', 'SCY_TLS_CA_FILE', 'SCY_CLOUD_API_BASE']);
 
 export interface ShardLine {
   shard: number;

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig, type Config } from '../../src/config/load.js';
@@ -46,6 +49,14 @@ describe('shard settings', () => {
     assert.match(cfgError({ SCY_SHARD: '0/2' }), /SCY_RUN_ID \(--run-id\) is required/);
     assert.match(cfgError({ SCY_SHARD: '0/4', SCY_RUN_ID: 'r', SCY_BATCH_INFLIGHT: '3' }), /SCY_BATCH_INFLIGHT=3 must be at least the shard count 4/);
     assert.match(cfgError({ SCY_RUN_ID: 'a b' }), /SCY_RUN_ID="a b" \(--run-id\): expected a name/);
+  });
+
+  test('a run id whose shard folder already holds a finished shard is refused (it would reuse the same row ids)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'srt-shard-'));
+    mkdirSync(join(out, 'r7', 'shard-1'), { recursive: true });
+    writeFileSync(join(out, 'r7', 'shard-1', 'shard.json'), '{}');
+    assert.match(cfgError({ SCY_OUT_DIR: out, SCY_RUN_ID: 'r7', SCY_SHARD: '1/2' }), /SCY_RUN_ID=r7 \(--run-id\): .*shard-1 already holds this shard of a finished run/);
+    assert.deepEqual(cfg({ SCY_OUT_DIR: out, SCY_RUN_ID: 'r7', SCY_SHARD: '0/2' }).shard, { index: 0, count: 2 }, 'other shards of the id are not affected');
   });
 });
 

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
@@ -8,7 +9,7 @@ import { LatencyHistogram } from '../../src/metrics/histograms.js';
 import { EXIT } from '../../src/metrics/thresholds.js';
 import { mergeShardRecords, type MergedSummary } from '../../src/shard/merge.js';
 import { runMerge } from '../../src/shard/mergeCommand.js';
-import { ShardFolderError, readShardRecord } from '../../src/shard/record.js';
+import { ShardFolderError, readShardRecord, writeShardRecord } from '../../src/shard/record.js';
 import { GROW, STEADY1, STEADY2, samples, shardFolders, shardRecord, type ShardPlan } from '../helpers/shardRecords.js';
 
 const TOOL = { name: 'scylla-resize-test', version: 'test' };
@@ -137,4 +138,19 @@ describe('merge of shard run folders', () => {
     assert.equal(bad.stderr.trim().split('\n').length, 1);
     assert.match(bad.stderr, /shard 1 of 3 missing/);
   });
+});
+
+test('merge given the run folder takes the shard-<i> folders in it and writes merged/ beside them', async () => {
+  const run = join(mkdtempSync(join(tmpdir(), 'srt-run-folder-')), 'run-1');
+  for (const plan of threeShards()) {
+    const dir = join(run, `shard-${plan.index}`);
+    mkdirSync(dir, { recursive: true });
+    await writeShardRecord(dir, shardRecord(plan));
+  }
+  const lines: string[] = [];
+  const r = await runMerge({ dirs: [run], tool: TOOL, print: (t) => lines.push(t), color: false });
+  assert.equal(r.summary.shards.length, 3);
+  assert.equal(r.outDir, join(run, 'merged'));
+  assert.ok(existsSync(join(run, 'merged', 'summary.json')));
+  assert.ok(lines.some((l) => l.includes('merged 3 shards of run run-1')));
 });
