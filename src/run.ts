@@ -208,8 +208,10 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
   let scalerDone: Promise<ScalerOutcome | null> = Promise.resolve(null);
   const scalerStop = new AbortController();
   let scaler: Scaler | null = null;
+  let follower: ReturnType<typeof followScalerPhases> | null = null;
   if (config.cloud && !drivesScaler(config)) {
-    scalerDone = followScalerPhases({ ...config, cloud: config.cloud }, { clock, log: log.child('phases'), onPhase: (p) => recorder.setPhase(p), requestStop }, scalerStop.signal);
+    follower = followScalerPhases({ ...config, cloud: config.cloud }, { clock, log: log.child('phases'), onPhase: (p) => recorder.setPhase(p), requestStop }, scalerStop.signal);
+    scalerDone = follower.done;
   } else if (config.cloud) {
     const api = new CloudApi({
       baseUrl: config.cloud.apiBase,
@@ -251,7 +253,7 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
 
   const reportTimer = setInterval(() => {
     const iv = recorder.tick();
-    print(renderStatusLine(iv, scaler?.activity ?? 'none (load only)', { color: deps.color }));
+    print(renderStatusLine(iv, scaler?.activity ?? follower?.activity ?? 'none (load only)', { color: deps.color }));
   }, config.reportSecs * 1000);
   const durationTimer =
     config.durationSecs !== undefined ? setTimeout(() => requestStop(`duration ${config.durationSecs}s reached`), config.durationSecs * 1000) : null;

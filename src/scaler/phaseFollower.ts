@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
-import type { Phase } from '../phase.js';
-import { CloudApi, CloudApiError, type CloudApiClient } from './cloudApi.js';
+import { phaseKey, type Phase } from '../phase.js';
+import { CloudApi, CloudApiError } from './cloudApi.js';
+import type { ScalerOptions } from './scaler.js';
 import {
   ACTIVE_REQUEST_STATUSES,
   ERROR_ACTIONS,
@@ -25,20 +26,8 @@ import {
 //  - otherwise → waiting, with the health rule's reason.
 // Its phase changes lag the scaler's by up to one poll; `merge` aligns the shards' phases by key and cycle.
 
-export interface PhaseFollowerOptions {
-  /** Only its GETs are used. */
-  api: CloudApiClient;
-  clock: Clock;
-  log: Logger;
-  minNodes: number;
-  maxNodes: number;
-  pollSecs: number;
-  stableSecs: number;
-  /** Stop, like the scaler, once this many cycles are done and the last stability window has passed. */
-  maxCycles?: number;
-  dc?: number | string;
-  onPhase: (p: Phase) => void;
-}
+/** The scaler's own options that a follower reads (it uses only the GETs of `api`, and stops after `maxCycles` like the scaler). */
+export type PhaseFollowerOptions = Pick<ScalerOptions, 'api' | 'clock' | 'log' | 'minNodes' | 'maxNodes' | 'pollSecs' | 'stableSecs' | 'maxCycles' | 'dc' | 'onPhase'>;
 
 export interface FollowerOutcome {
   stopped: 'cycles-done' | 'aborted' | 'fatal';
@@ -56,7 +45,7 @@ export class PhaseFollower {
   constructor(private readonly o: PhaseFollowerOptions) {}
 
   get activity(): string {
-    return this.phase ? `following the scaler: ${this.phase.kind}` : 'following the scaler';
+    return this.phase ? `following shard 0's scaler: ${phaseKey(this.phase)}` : "following shard 0's scaler";
   }
 
   async run(signal: AbortSignal): Promise<FollowerOutcome> {
@@ -131,12 +120,15 @@ export class PhaseFollower {
   }
 }
 
-/** Runs a follower for a shard that does not drive the scaler; stops the run like the scaler when the cycles are done. */
-export async function followScalerPhases(
+/**
+ * Starts a follower for a shard that does not drive the scaler; it stops the run like the scaler when the cycles
+ * are done. `activity` is for the status line, `done` settles when it stops.
+ */
+export function followScalerPhases(
   config: Config & { cloud: NonNullable<Config['cloud']> },
   deps: { clock: Clock; log: Logger; onPhase: (p: Phase) => void; requestStop: (why: string) => void },
   signal: AbortSignal,
-): Promise<null> {
+): { readonly activity: string; done: Promise<null> } {
   const { cloud } = config;
   const follower = new PhaseFollower({
     api: new CloudApi({ baseUrl: cloud.apiBase, token: cloud.token, accountId: cloud.accountId, clusterId: cloud.clusterId, clock: deps.clock }),
@@ -151,7 +143,9 @@ export async function followScalerPhases(
     onPhase: deps.onPhase,
   });
   deps.log.info(`shard ${config.shard.index} of ${config.shard.count}: shard 0 drives the scaler; this shard follows its phases through the Cloud API (GETs only)`);
-  const outcome = await follower.run(signal);
-  if (outcome.stopped === 'cycles-done') deps.requestStop(`${config.cycles} resize cycles completed (seen by shard ${config.shard.index})`);
-  return null;
+  const done = follower.run(signal).then((outcome) => {
+    if (outcome.stopped === 'cycles-done') deps.requestStop(`${config.cycles} resize cycles completed (seen by shard ${config.shard.index})`);
+    return null;
+  });
+  return { get activity() { return follower.activity; }, done };
 }
