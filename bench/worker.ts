@@ -3,12 +3,14 @@
 import cassandra from 'cassandra-driver';
 import { realClock } from '../src/clock.js';
 import { clientOptions, consistencyCode } from '../src/db/connect.js';
-import { COLUMNS, insertCql, selectCql } from '../src/db/schema.js';
+import { insertCql, selectCql } from '../src/db/schema.js';
 import { IdLedger } from '../src/load/idLedger.js';
 import { AimdLimiter } from '../src/load/limiter.js';
 import { Pacer } from '../src/load/pacer.js';
 import { Readers, readerSettings } from '../src/load/readers.js';
-import { makeId, newRunIdentity, parseId, rowValues, type RunIdentity } from '../src/load/rowContent.js';
+import { ledgerPicker } from '../src/load/rowPicker.js';
+import { instantClient } from '../src/local/instantClient.js';
+import { makeId, newRunIdentity, rowValues, type RunIdentity } from '../src/load/rowContent.js';
 import { Writers, writerSettings } from '../src/load/writers.js';
 import { createLogger } from '../src/log.js';
 import { LoaderProbe } from '../src/metrics/loaderProbe.js';
@@ -116,21 +118,6 @@ function gateWrites(client: cassandra.Client, rowsPerSec: number): void {
   };
 }
 
-/** An in-process client whose requests resolve at once with the row the id says (for memory and pacing). */
-function fakeClient(): cassandra.Client {
-  const colIndex = new Map<string, number>(COLUMNS.map((c, i) => [c, i]));
-  return {
-    batch: () => Promise.resolve(),
-    execute: (_q: string, params: unknown[]) => {
-      const id = params[0] as cassandra.types.Uuid;
-      const parsed = parseId(id.getBuffer());
-      const values = parsed ? rowValues(parsed.run, parsed.seq) : [];
-      return Promise.resolve({ first: () => ({ get: (name: string) => values[colIndex.get(name)!] }) });
-    },
-    shutdown: () => Promise.resolve(),
-  } as unknown as cassandra.Client;
-}
-
 async function seed(): Promise<void> {
   const client = await newClient();
   const q = insertCql(target);
@@ -229,7 +216,7 @@ function seededLedger(rows: number, pool: number): IdLedger {
 /** The tool's Readers against the seeded rows; with `trace`, each read's due time, send time and end time. */
 async function readTool(trace: boolean): Promise<void> {
   const config = benchConfig();
-  const client = args.fake ? fakeClient() : await newClient();
+  const client = args.fake ? instantClient() : await newClient();
   const rate = args.rate!;
   const ledger = seededLedger(args.seedRows!, config.idPoolSize);
   const pacer = new Pacer(clock, rate);
@@ -285,8 +272,7 @@ async function readTool(trace: boolean): Promise<void> {
     selectCql: selectCql(target),
     consistency: consistencyCode(config.consistency),
     ...readerSettings(config),
-    run: SEED_RUN,
-    ledger,
+    rows: ledgerPicker(ledger, SEED_RUN),
     pacer,
     recorder: rec.recorder,
     clock,
@@ -385,7 +371,7 @@ async function readBase(): Promise<void> {
 async function mem(): Promise<void> {
   const config = benchConfig();
   const marks = args.memRows!;
-  const fake = fakeClient();
+  const fake = instantClient();
   const run: RunIdentity = newRunIdentity(Date.now());
   const ledger = new IdLedger(config.idPoolSize);
   const limiter = new AimdLimiter(config.batchInflight);
@@ -408,8 +394,7 @@ async function mem(): Promise<void> {
     selectCql: selectCql(target),
     consistency: 1,
     ...readerSettings(config),
-    run,
-    ledger,
+    rows: ledgerPicker(ledger, run),
     pacer,
     recorder: rec.recorder,
     clock,

@@ -8,9 +8,22 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+// Due times taken in one worker thread are compared with the clock of another, so monotonic() must be one
+// time base for the whole process. Node 20 gives worker threads the process's time origin, but the web spec
+// (and so other runtimes) starts each worker's performance.now() at the worker's creation; shifting it once
+// per thread onto the process-wide hrtime base makes the guarantee this clock's, at one addition per call.
+// The offset is read between two performance.now() calls and taken at their midpoint.
+const processTimeOffsetMs = ((): number => {
+  const before = performance.now();
+  const hr = Number(process.hrtime.bigint()) / 1e6;
+  const after = performance.now();
+  return hr - (before + after) / 2;
+})();
+
 export const realClock: Clock = {
   now: () => Date.now(),
-  monotonic: () => performance.now(),
+  /** Milliseconds on the process-wide hrtime base: comparable across the worker threads of one process. */
+  monotonic: () => performance.now() + processTimeOffsetMs,
   sleep: (ms, signal) =>
     new Promise<void>((resolve) => {
       if (signal?.aborted || ms <= 0) return resolve();

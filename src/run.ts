@@ -1,38 +1,29 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import type { Clock } from './clock.js';
 import type { Config } from './config/load.js';
-import { SETTINGS, type SettingKey } from './config/settings.js';
-import { drivesScaler, runFolder, shardShare } from './config/shard.js';
-import { connect, consistencyCode } from './db/connect.js';
-import { describeError } from './db/errors.js';
-import { ensureSchema, insertCql, selectCql } from './db/schema.js';
-import { IdLedger } from './load/idLedger.js';
-import { AimdLimiter } from './load/limiter.js';
-import { Pacer } from './load/pacer.js';
-import { Readers, readerSettings } from './load/readers.js';
-import { runBaseIdentity, shardLoaderIdentity } from './load/shardIdentity.js';
-import { verifyAcknowledged } from './load/verifier.js';
-import { Writers, writerSettings } from './load/writers.js';
+import { connect } from './db/connect.js';
+import type { LoadEngine } from './load/engine.js';
+import type { DrainResult } from './load/loader.js';
+import { shardShare } from './config/shard.js';
+import { shardBaseIdentity } from './load/shardIdentity.js';
 import type { Logger } from './log.js';
-import { LoaderStrainLog, loaderWarnings } from './metrics/loaderHealth.js';
-import { LoaderProbe } from './metrics/loaderProbe.js';
-import { Recorder } from './metrics/recorder.js';
-import { ResizeLog } from './metrics/resizeLog.js';
-import { ViewAgreement } from './metrics/viewAgreement.js';
-import { EXIT, evaluateThresholds, exitCodeFor } from './metrics/thresholds.js';
-import { ErrorBursts } from './metrics/errorBursts.js';
+import { EXIT } from './metrics/thresholds.js';
 import type { RunSummary, VerificationReport } from './metrics/types.js';
 import type { Phase } from './phase.js';
-import { NdjsonWriter } from './report/ndjson.js';
 import { renderStatusLine } from './report/statusLine.js';
 import { renderSummaryTable } from './report/summaryTable.js';
 import { writeRunReports } from './report/writeReports.js';
-import { CloudApi } from './scaler/cloudApi.js';
-import { Scaler, type ScalerOutcome } from './scaler/scaler.js';
-import { followScalerPhases } from './scaler/phaseFollower.js';
-import { writeShardRecord } from './shard/record.js';
+import { RecorderFeed } from './run/feed.js';
+import { loadFor } from './run/loadFor.js';
+import { observe, type Observers } from './run/observe.js';
+import { phaseFollowerFor, scalerFor } from './run/scalerFor.js';
+import { setUp, type Session } from './run/setUp.js';
+import { summarize } from './run/summarize.js';
+import { readerSettings } from './load/readers.js';
+import type { PhaseFollower } from './scaler/phaseFollower.js';
+import type { Scaler, ScalerOutcome } from './scaler/scaler.js';
+import { keepShardRecord } from './shard/record.js';
 
 export interface RunDeps {
   clock: Clock;
@@ -43,6 +34,8 @@ export interface RunDeps {
   /** Aborts when the user asks to stop (first Ctrl+C / SIGTERM). */
   stopSignal: AbortSignal;
   version: string;
+  /** Test seam: how the main thread's client is made (a fake client in tests on the fake clock). */
+  connect?: (config: Config) => Promise<cassandra.Client>;
   /** Test seam: runs after the drain, before the verification sweep (e.g. to delete rows behind the tool's back). */
   beforeVerify?: (client: cassandra.Client) => Promise<void>;
 }
@@ -53,70 +46,50 @@ export interface RunResult {
   runDir: string | null;
 }
 
-// Whatever the drain could not settle is neither acknowledged nor failed: say so instead of guessing.
-function unsettledWarning(rowsInFlight: number): string | null {
-  return rowsInFlight > 0 ? `${rowsInFlight} batches were still in flight when the drain ended; their rows are not counted as acknowledged` : null;
+/** What one run is made of once it is wired: the parts set up, observed and driven until the end. */
+interface Wired {
+  session: Session;
+  obs: Observers;
+  feed: RecorderFeed;
+  load: LoadEngine;
+  scaler: Scaler | null;
+  /** On the shards that do not drive the scaler: the phase as read from the Cloud API. */
+  follower: PhaseFollower | null;
+  stop: AbortSignal;
+  requestStop: (why: string) => void;
+  stopReason: () => string;
 }
 
-/** The settings as they appear in reports: secrets masked, Cloud settings shown only when given. */
-function reportedSettings(config: Config): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
-    const v = (config as unknown as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    out[SETTINGS[key].env] = SETTINGS[key].secret ? '***' : v;
-  }
-  if (config.cloud) out.SCY_CLOUD_TOKEN = '***';
-  return out;
+interface Driven {
+  scalerOutcome: ScalerOutcome | null;
+  left: DrainResult;
 }
 
+// A run has four steps: set up (folder, client, schema), wire (recorder and its listeners, the load, the scaler),
+// run (report every interval until asked to stop, then drain), finish (verify, judge, report).
 export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResult> {
   // A shard offers its share of the run's load; a one-process run is its own only shard.
   const config = shardShare(runConfig);
-  const { clock, log, print } = deps;
-  const startedAt = new Date(clock.now());
-  const runDir = runFolder(config, startedAt);
-  mkdirSync(runDir, { recursive: true });
-
-  let client: cassandra.Client;
+  const session = await setUp(config, new Date(deps.clock.now()), deps.connect ?? connect, deps.log);
+  if (!session) return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
+  const wired = wire(config, deps, session);
   try {
-    client = await connect(config);
+    await wired.load.start();
   } catch (err) {
-    log.error(`cannot connect to ${config.contactPoints?.join(',')}:${config.port} (DC ${config.localDc}): ${describeError(err)}`);
+    deps.log.error(err instanceof Error ? err.message : String(err));
+    await session.client.shutdown();
     return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
   }
-  const target = { keyspace: config.keyspace, table: config.table, localDc: config.localDc, rf: config.rf };
-  try {
-    const made = await ensureSchema(client, target);
-    log.info(
-      `schema: keyspace ${config.keyspace} ${made.createdKeyspace ? `created (NetworkTopologyStrategy, ${config.localDc}: ${config.rf})` : 'exists'}, ` +
-        `table ${config.table} ${made.createdTable ? 'created' : 'exists'}`,
-    );
-  } catch (err) {
-    log.error(`cannot create or check ${config.keyspace}.${config.table}: ${describeError(err)}`);
-    await client.shutdown();
-    return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
-  }
+  announce(config, deps, wired);
+  const driven = await drive(config, deps, wired);
+  const result = await finish(config, deps, wired, driven);
+  if (result.summary) await keepShardRecord(result.runDir ?? session.runDir, { runConfig, config, recorder: wired.obs.recorder, summary: result.summary });
+  return result;
+}
 
-  const consistency = consistencyCode(config.consistency);
-  const run = shardLoaderIdentity(runBaseIdentity(config, startedAt.getTime()), config.shard.index, 0);
-  const ledger = new IdLedger(config.idPoolSize);
-  const limiter = new AimdLimiter(config.batchInflight);
-  const readsOn = config.readWorkers > 0 && config.readRps > 0;
-  const pacer = new Pacer(clock, Math.max(config.readRps, 1e-9));
-  const probe = new LoaderProbe();
-  let readers: Readers | null = null;
-  const initialPhase: Phase = config.cloud ? { kind: 'waiting', cycle: 0, nodes: null, reason: 'first look at the cluster' } : { kind: 'load-only' };
-  const recorder = new Recorder(
-    clock,
-    {
-      readTarget: () => (readers?.started ? config.readRps : 0),
-      readsDue: () => (readers?.started ? pacer.dueBy(clock.monotonic()) : 0),
-      inflight: () => ({ inflight: limiter.inflight, limit: limiter.limit }),
-      loader: () => probe.sample(),
-    },
-    initialPhase,
-  );
+function wire(config: Config, deps: RunDeps, session: Session): Wired {
+  const { clock, log } = deps;
+  const { client } = session;
   const stop = new AbortController();
   let stopReason = 'stopped';
   const requestStop = (why: string): void => {
@@ -126,217 +99,144 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
   };
   deps.stopSignal.addEventListener('abort', () => requestStop('interrupted'), { once: true });
 
-  const timeline = new NdjsonWriter(join(runDir, 'timeline.ndjson'));
-  const bursts = new ErrorBursts((e) => recorder.event(e));
-  const views = new ViewAgreement((e) => recorder.event(e));
-  const driverUpHosts = (): number => client.hosts.values().filter((h) => h.isUp() && h.datacenter === config.localDc).length;
-  recorder.addOutput({
-    interval: (iv) => {
-      timeline.write({ type: 'interval', at: iv.endMs, ...iv });
-      bursts.observe(iv);
-      views.check(iv.endMs, driverUpHosts(), iv.phase);
+  const feed = new RecorderFeed((err) => log.error(`recording: ${err instanceof Error ? err.message : String(err)}`));
+  let load: LoadEngine | null = null;
+  const obs = observe({
+    config,
+    clock,
+    runDir: session.runDir,
+    probes: {
+      readTarget: () => (load?.readsStarted ? config.readRps : 0),
+      readsDue: () => load?.readsDue(clock.monotonic()) ?? 0,
+      inflight: () => load?.inflight() ?? { inflight: 0, limit: 0 },
+      loader: () => load!.loader(),
+      writeSchedule: () => load?.writesOffered(clock.monotonic()) ?? null,
     },
-    phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
-    event: (e) => timeline.write(e),
+    driverUpHosts: () => client.hosts.values().filter((h) => h.isUp() && h.datacenter === config.localDc).length,
+    requestStop,
   });
-  const strain = new LoaderStrainLog();
-  recorder.addOutput(strain);
-  const resizes = new ResizeLog(() => ('cycle' in recorder.phase ? recorder.phase.cycle : 0));
-  // With SCY_ABORT_ON_FAIL every threshold is checked at each interval over the phases so far (the current one
-  // included once it is long enough to judge, and a resize still running against its time limit).
-  if (config.abortOnFail) {
-    recorder.addOutput({
-      interval: () => {
-        const failed = evaluateThresholds(config, {
-          phases: recorder.phaseReports(),
-          resizes: resizes.records,
-          lostRows: recorder.lossesTotal.missing + recorder.lossesTotal.corrupt,
-          minPhaseMs: config.reportSecs * 1000,
-          nowMs: clock.now(),
-        }).filter((r) => !r.passed);
-        if (failed.length > 0) {
-          requestStop(`threshold failed: ${failed.map((r) => `${r.name} ${r.actual} (limit ${r.limit}) in ${r.scope}`).join('; ')}`);
-        }
-      },
-    });
-  }
+  const { recorder, resizes } = obs;
+  load = loadFor({ config, client, target: session.target, run: shardBaseIdentity(config, session.startedAt.getTime()), recorder, feed, clock, log });
 
   // The driver's own view of the topology, named like the chart's node markers (host-down/-removed in red).
   const driverEvents = { hostAdd: 'host-added', hostRemove: 'host-removed', hostUp: 'host-up', hostDown: 'host-down' } as const;
   for (const [name, type] of Object.entries(driverEvents)) {
     client.on(name, (host: cassandra.Host) => {
-      recorder.event({ type, source: 'cql-driver', address: host.address, dc: host.datacenter });
+      void feed.then(() => recorder.event({ type, source: 'cql-driver', address: host.address, dc: host.datacenter }));
       log.info(`driver: ${type} ${host.address}`);
     });
   }
 
-  const writers = new Writers({
-    client,
-    insertCql: insertCql(target),
-    consistency,
-    ...writerSettings(config),
-    run,
-    ledger,
-    limiter,
-    recorder,
-    clock,
-    log: log.child('write'),
-  });
-  if (readsOn) {
-    readers = new Readers({
-      client,
-      selectCql: selectCql(target),
-      consistency,
-      ...readerSettings(config),
-      run,
-      ledger,
-      pacer,
-      recorder,
-      clock,
-      log: log.child('read'),
+  // The boundary is drawn in every thread now; the phase changes once their spans up to it are in.
+  const onPhase = (p: Phase): void => {
+    const closing = load!.closeInterval();
+    void feed.then(async () => {
+      const span = await closing;
+      if (span) recorder.absorb(span);
+      recorder.setPhase(p);
+      resizes.onPhase(p);
     });
-  }
+  };
+  const follower = phaseFollowerFor({ config, clock, log, onPhase });
+  const scaler = scalerFor({
+    config,
+    clock,
+    log,
+    onPhase,
+    onEvent: (e) =>
+      void feed.then(() => {
+        recorder.event({ ...e });
+        resizes.onEvent(e);
+      }),
+  });
+  return { session, obs, feed, load, scaler, follower, stop: stop.signal, requestStop, stopReason: () => stopReason };
+}
 
-  writers.start();
-  readers?.start();
-  log.info(
-    `load: ${config.writeWorkers} writers (batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
+function announce(config: Config, deps: RunDeps, w: Wired): void {
+  const readsOn = config.readWorkers > 0 && config.readRps > 0;
+  deps.log.info(
+    `load: ${w.load.threads} loader thread${w.load.threads === 1 ? '' : 's'}, ${config.writeWorkers} writers (` +
+      `${config.writeRowsPerSec !== undefined && config.writeWorkers > 0 ? `open-loop ${config.writeRowsPerSec} rows/s, ` : ''}batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
       (readsOn ? `${config.readRps} reads/s (≤ ${config.readWorkers * readerSettings(config).maxInflightPerWorker} in flight), ` : 'no reads, ') +
       `consistency ${config.consistency}; uncompressed CQL frames (cassandra-driver has no protocol compression)`,
   );
+  if (!w.scaler && !w.follower) deps.log.info('no Cloud API settings (SCY_CLOUD_TOKEN, SCY_ACCOUNT_ID, SCY_CLUSTER_ID): running load only, no resizes');
+}
 
-  let scalerDone: Promise<ScalerOutcome | null> = Promise.resolve(null);
-  const scalerStop = new AbortController();
-  let scaler: Scaler | null = null;
-  let follower: ReturnType<typeof followScalerPhases> | null = null;
-  if (config.cloud && !drivesScaler(config)) {
-    follower = followScalerPhases({ ...config, cloud: config.cloud }, { clock, log: log.child('phases'), onPhase: (p) => recorder.setPhase(p), requestStop }, scalerStop.signal);
-    scalerDone = follower.done;
-  } else if (config.cloud) {
-    const api = new CloudApi({
-      baseUrl: config.cloud.apiBase,
-      token: config.cloud.token,
-      accountId: config.cloud.accountId,
-      clusterId: config.cloud.clusterId,
-      clock,
-      // GET errors the client retries on its own still count in the scaler's error tally.
-      onRetry: (e) => scaler?.noteRetry(e),
-    });
-    scaler = new Scaler({
-      api,
-      clock,
-      log: log.child('scaler'),
-      minNodes: config.minNodes,
-      maxNodes: config.maxNodes,
-      pollSecs: config.pollSecs,
-      stableSecs: config.stableSecs,
-      dryRun: config.dryRun,
-      ...(config.cycles !== undefined ? { maxCycles: config.cycles } : {}),
-      ...(config.cloud.dcId !== undefined ? { dc: config.cloud.dcId } : {}),
-      onPhase: (p) => {
-        recorder.setPhase(p);
-        resizes.onPhase(p);
-      },
-      onEvent: (e) => {
-        recorder.event({ ...e });
-        resizes.onEvent(e);
-      },
-    });
-    scalerDone = scaler.run(scalerStop.signal).then((outcome) => {
-      if (outcome.stopped === 'cycles-done') requestStop(`${outcome.cyclesCompleted} resize cycles completed`);
-      else if (outcome.stopped === 'fatal') log.error(`scaler stopped: ${outcome.reason ?? 'fatal Cloud API error'}; load goes on`);
-      return outcome;
-    });
-  } else {
-    log.info('no Cloud API settings (SCY_CLOUD_TOKEN, SCY_ACCOUNT_ID, SCY_CLUSTER_ID): running load only, no resizes');
-  }
-
-  const reportTimer = setInterval(() => {
-    const iv = recorder.tick();
-    print(renderStatusLine(iv, scaler?.activity ?? follower?.activity ?? 'none (load only)', { color: deps.color }));
-  }, config.reportSecs * 1000);
-  const durationTimer =
-    config.durationSecs !== undefined ? setTimeout(() => requestStop(`duration ${config.durationSecs}s reached`), config.durationSecs * 1000) : null;
-
-  await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
-  clearInterval(reportTimer);
-  if (durationTimer) clearTimeout(durationTimer);
-  log.info(`stopping (${stopReason}): no new requests, no new resize; draining in-flight work (up to ${config.drainSecs}s)`);
-  scalerStop.abort();
-  writers.stop();
-  readers?.stop();
-  const drainMs = config.drainSecs * 1000;
-  const [leftWrites, leftReads, scalerOutcome] = await Promise.all([
-    writers.drain(drainMs),
-    readers?.drain(drainMs) ?? Promise.resolve(0),
-    scalerDone,
-  ]);
-  recorder.finish();
-  views.close(clock.now());
-  const warnings: string[] = [];
-  const disagreement = views.warning();
-  if (disagreement) warnings.push(disagreement);
-  if (recorder.droppedEvents > 0) warnings.push(`${recorder.droppedEvents} timeline events beyond the first 20,000 were kept only in timeline.ndjson, not in the HTML report`);
-  const unsettled = unsettledWarning(leftWrites);
-  if (unsettled) warnings.push(unsettled);
-  if (leftReads > 0) warnings.push(`${leftReads} reads were still in flight when the drain ended`);
-  if (scalerOutcome?.stopped === 'fatal') warnings.push(`scaler stopped early: ${scalerOutcome.reason ?? ''}`);
-
-  await deps.beforeVerify?.(client);
-  let verification: VerificationReport | null = null;
-  if (config.verifySample > 0 && ledger.acknowledgedRows > 0) {
-    verification = await verifyAcknowledged({
-      client,
-      selectCql: selectCql(target),
-      consistency,
-      run,
-      ledger,
-      recorder,
-      clock,
-      log: log.child('verify'),
-      limit: config.verifySample,
-      concurrency: 64,
-      // The re-check asks every replica (ALL), which is the authoritative answer; no need to wait long.
-      recheckMs: 250,
-    });
-  }
-  await client.shutdown();
-  probe.stop();
-
-  const phases = recorder.phaseReports();
-  const lostRows = recorder.lossesTotal.missing + recorder.lossesTotal.corrupt;
-  const thresholds = evaluateThresholds(config, {
-    phases,
-    resizes: resizes.records,
-    lostRows,
-    minPhaseMs: config.reportSecs * 1000,
-    nowMs: clock.now(),
+/** Closes the interval in every thread and, once their spans are in, in the recorder; resolves when reported. */
+function closeInterval(deps: RunDeps, w: Wired): Promise<void> {
+  const closing = w.load.closeInterval();
+  return w.feed.then(async () => {
+    const span = await closing;
+    if (span) w.obs.recorder.absorb(span);
+    const iv = w.obs.recorder.tick();
+    deps.print(renderStatusLine(iv, w.scaler?.activity ?? w.follower?.activity ?? 'none (load only)', { color: deps.color }));
   });
-  warnings.push(...loaderWarnings(recorder.overall(), strain));
-  const exitCode = exitCodeFor(thresholds, lostRows);
-  const summary: RunSummary = {
-    tool: { name: 'scylla-resize-test', version: deps.version },
-    startedAt: startedAt.toISOString(),
-    endedAt: new Date(clock.now()).toISOString(),
-    settings: reportedSettings(config),
-    overall: recorder.overall(),
-    phases,
-    byPhaseKey: recorder.byPhaseKey(),
-    resizes: resizes.records,
-    losses: recorder.losses,
-    verification,
-    thresholds,
-    warnings,
-    exitCode,
-  };
-  await timeline.close();
-  const files = await writeRunReports(runDir, { summary, intervals: recorder.intervals, events: recorder.events });
-  if (config.runId !== undefined) {
-    const { shard, runId } = config;
-    const spans = recorder.spanWires(summary.overall.endMs);
-    await writeShardRecord(runDir, { runId, shard, drivesScaler: drivesScaler(config), settings: reportedSettings(runConfig), spans, lossesTotal: recorder.lossesTotal, summary, intervals: recorder.intervals, events: recorder.events });
+}
+
+/** Runs the load and the scaler until a stop is asked for, then drains; returns how the scaler ended. */
+async function drive(config: Config, deps: RunDeps, w: Wired): Promise<Driven> {
+  const { clock, log } = deps;
+  const signal = w.stop;
+  const scalerStop = new AbortController();
+  const scalerDone = w.scaler
+    ? w.scaler.run(scalerStop.signal).then((outcome) => {
+        if (outcome.stopped === 'cycles-done') w.requestStop(`${outcome.cyclesCompleted} resize cycles completed`);
+        else if (outcome.stopped === 'fatal') log.error(`scaler stopped: ${outcome.reason ?? 'fatal Cloud API error'}; load goes on`);
+        return outcome;
+      })
+    : (w.follower?.run(scalerStop.signal).then((outcome) => {
+        if (outcome.stopped === 'cycles-done') w.requestStop(`${config.cycles} resize cycles completed (as shard ${config.shard.index} saw them)`);
+        return null;
+      }) ?? Promise.resolve(null));
+  if (config.durationSecs !== undefined) {
+    const secs = config.durationSecs;
+    void clock.sleep(secs * 1000, signal).then(() => w.requestStop(`duration ${secs}s reached`));
   }
-  print(renderSummaryTable(summary, { color: deps.color }));
+  const reportMs = config.reportSecs * 1000;
+  for (;;) {
+    await clock.sleep(reportMs, signal);
+    if (signal.aborted) break;
+    await closeInterval(deps, w);
+  }
+  log.info(`stopping (${w.stopReason()}): no new requests, no new resize; draining in-flight work (up to ${config.drainSecs}s)`);
+  scalerStop.abort();
+  w.load.stop();
+  const [left, scalerOutcome] = await Promise.all([w.load.drain(config.drainSecs * 1000), scalerDone]);
+  return { scalerOutcome, left };
+}
+
+/** Closes the last interval and phase, verifies, judges and writes the reports. */
+async function finish(config: Config, deps: RunDeps, w: Wired, driven: Driven): Promise<RunResult> {
+  const { clock, log } = deps;
+  const { recorder } = w.obs;
+  const { client, runDir } = w.session;
+  // The last interval holds what the drain settled, in every thread.
+  const closing = w.load.closeInterval();
+  await w.feed.then(async () => {
+    const span = await closing;
+    if (span) recorder.absorb(span);
+    recorder.finish();
+  });
+  w.obs.views.close(clock.now());
+  await deps.beforeVerify?.(client);
+  const verification: VerificationReport | null = config.verifySample > 0 ? await w.load.verify(config.verifySample) : null;
+  // Losses the threads' sweeps reported are queued behind the sweep's end.
+  await w.feed.settled();
+  await w.load.close();
+  await client.shutdown();
+  const summary = summarize(config, w.obs, {
+    startedAt: w.session.startedAt,
+    endedAtMs: clock.now(),
+    version: deps.version,
+    left: driven.left,
+    scalerOutcome: driven.scalerOutcome,
+    loaderFailures: w.load.failures,
+    verification,
+  });
+  await w.obs.timeline.close();
+  const files = await writeRunReports(runDir, { summary, intervals: recorder.intervals, events: recorder.events });
+  deps.print(renderSummaryTable(summary, { color: deps.color }));
   log.info(`reports: ${files.summaryJson}, ${files.html}, ${join(runDir, 'timeline.ndjson')}`);
-  return { exitCode, summary, runDir };
+  return { exitCode: summary.exitCode, summary, runDir };
 }

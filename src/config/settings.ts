@@ -106,6 +106,8 @@ export const SETTINGS = {
     doc: 'Reader lanes (0 disables reads). Reads follow one open-loop schedule; each lane may have 512 reads outstanding, so this bounds reads in flight.' }),
   readRps: d({ env: 'SCY_READ_RPS', flag: 'read-rps', group: 'Load', parse: decimal(0, 10_000_000), default: '1000', arg: 'n', original: true,
     doc: 'Total point reads per second across readers, paced open-loop (latency counts from the intended start).' }),
+  writeRowsPerSec: s({ env: 'SCY_WRITE_ROWS_PER_SEC', flag: 'write-rows-per-sec', group: 'Load', parse: decimal(0.001, 100_000_000), arg: 'n',
+    doc: "Offer writes open-loop at this many rows/s in total (one schedule, latency from each batch's due time, rows due but not sent yet shown as behind). Unset: closed loop, as fast as the in-flight limit allows." }),
   batchMin: d({ env: 'SCY_BATCH_MIN', flag: 'batch-min', group: 'Load', parse: integer(1, 10_000), default: '10', arg: 'n', original: true,
     doc: 'Fewest rows in one unlogged batch.' }),
   batchMax: d({ env: 'SCY_BATCH_MAX', flag: 'batch-max', group: 'Load', parse: integer(1, 10_000), default: '50', arg: 'n', original: true,
@@ -116,6 +118,8 @@ export const SETTINGS = {
     doc: 'Batches one writer submits per loop turn before yielding.' }),
   batchBiasHigh: d({ env: 'SCY_BATCH_BIAS_HIGH', flag: 'batch-bias-high', group: 'Load', parse: bool, default: '1', arg: '0|1', original: true,
     doc: 'Pick batch sizes uniformly in the upper half of [MIN, MAX] (fewer, larger requests).' }),
+  loaderThreads: s({ env: 'SCY_LOADER_THREADS', flag: 'loader-threads', group: 'Load', parse: integer(1, 64), arg: 'n',
+    doc: 'Worker threads that run the writers and readers, each with its own CQL client; default: every core this machine offers. SCY_BATCH_INFLIGHT, SCY_READ_RPS and the verdict stay totals across threads; writer loops and reader lanes are split among them (at least one each).' }),
   idPoolSize: d({ env: 'SCY_ID_POOL_SIZE', flag: 'id-pool-size', group: 'Load', parse: integer(1000, 100_000_000), default: '2000000', arg: 'n',
     doc: 'Recent acknowledged ids kept for reads (bounded memory, like the original 2,000,000).' }),
 

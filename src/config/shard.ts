@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type Config } from './load.js';
+import { shareOf } from '../load/threadPool.js';
 import type { Shard, ShardSpec } from './shardSpec.js';
 
 // Resolving and applying the shard settings: which shard this process is, what share of the offered load it
@@ -41,19 +42,14 @@ function shardFolder(outDir: string, runId: string, index: number): string {
   return join(outDir, runId, `shard-${index}`);
 }
 
-/** Part `i` of `total` split into `n` whole parts that add up to `total` (the first `total % n` get one more). */
-export function splitWhole(total: number, i: number, n: number): number {
-  return Math.floor(total / n) + (i < total % n ? 1 : 0);
-}
-
-/** The same in thousandths, for rates such as 0.5 reads/s: the parts still add up to the whole. */
+/** Part `i` of a rate split into `n` parts in thousandths (0.5 reads/s splits too): the parts add up to the whole. */
 export function splitRate(total: number, i: number, n: number): number {
-  return splitWhole(Math.round(total * 1000), i, n) / 1000;
+  return shareOf(Math.round(total * 1000), n, i) / 1000;
 }
 
 /**
- * This shard's config: its share of every offered-load setting (reads/s, in-flight batches; an offered write
- * rate is split here too once there is one), everything else as given. A one-process run is returned as is.
+ * This shard's config: its share of every offered-load setting (reads/s, offered write rows/s, in-flight
+ * batches), everything else as given. A one-process run is returned as is.
  */
 export function shardShare(config: Config): Config {
   const { index, count } = config.shard;
@@ -61,7 +57,8 @@ export function shardShare(config: Config): Config {
   return {
     ...config,
     readRps: splitRate(config.readRps, index, count),
-    batchInflight: splitWhole(config.batchInflight, index, count),
+    ...(config.writeRowsPerSec !== undefined ? { writeRowsPerSec: splitRate(config.writeRowsPerSec, index, count) } : {}),
+    batchInflight: shareOf(config.batchInflight, count, index),
   };
 }
 

@@ -11,10 +11,22 @@ export class IdLedger {
   /** Sorted, non-overlapping ranges of rows that were never acknowledged. */
   private readonly failed: Range[] = [];
   private failedCount = 0;
+  private failedEnd = 0;
   acknowledgedRows = 0;
 
-  /** `recentWindow` bounds which ids readers pick from: the last N settled sequence numbers. */
-  constructor(private readonly recentWindow: number) {}
+  /**
+   * `recentWindow` bounds which ids readers pick from: the last N settled sequence numbers. `onSettle` runs after
+   * every settled batch (worker threads publish the ledger's bounds from it, see ledgerBoard.ts).
+   */
+  constructor(
+    readonly recentWindow: number,
+    private readonly onSettle?: (ledger: IdLedger) => void,
+  ) {}
+
+  /** Every settled sequence number at or above this was acknowledged: it is the end of the last failed range. */
+  get cleanFrom(): number {
+    return this.failedEnd;
+  }
 
   /** Hands out `n` consecutive sequence numbers for one batch. */
   reserve(n: number): number {
@@ -26,27 +38,28 @@ export class IdLedger {
   }
 
   acknowledge(start: number, n: number): void {
-    this.settle(start);
     this.acknowledgedRows += n;
+    this.settle(start);
   }
 
   /** The batch was given up: its rows may or may not be stored, and nobody will read them as acknowledged. */
   fail(start: number, n: number): void {
-    this.settle(start);
+    this.failedEnd = Math.max(this.failedEnd, start + n);
     this.failedCount += n;
     const last = this.failed[this.failed.length - 1];
     if (!last || last[1] <= start) {
       if (last && last[1] === start) last[1] = start + n;
       else this.failed.push([start, start + n]);
-      return;
+    } else {
+      this.failed.splice(this.upperBound(start), 0, [start, start + n]);
     }
-    const at = this.upperBound(start);
-    this.failed.splice(at, 0, [start, start + n]);
+    this.settle(start);
   }
 
   private settle(start: number): void {
     this.inflight.delete(start);
     if (this.cachedWatermark === start) this.cachedWatermark = null;
+    this.onSettle?.(this);
   }
 
   /** Every sequence number below this has been settled (acknowledged or failed). */

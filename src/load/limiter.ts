@@ -7,12 +7,27 @@ export interface Permit {
   readonly epoch: number;
 }
 
+/** How a batch ended, for the limit: grow on 'ok', cut on 'overload', neither on 'neutral'. */
+export type ReleaseOutcome = 'ok' | 'overload' | 'neutral';
+
+/** What writers need of the in-flight limit: AimdLimiter in one thread, SharedAimdLimiter across threads. */
+export interface InflightLimiter {
+  readonly limit: number;
+  readonly inflight: number;
+  readonly cuts: number;
+  /** A permit now, or null when the limit is reached or others are already waiting. */
+  tryAcquire(): Permit | null;
+  /** Waits for a permit; null when `signal` aborts first. */
+  acquire(signal?: AbortSignal): Promise<Permit | null>;
+  release(permit: Permit, outcome: ReleaseOutcome): void;
+}
+
 interface Waiter {
   grant: (p: Permit | null) => void;
   signal: AbortSignal | undefined;
 }
 
-export class AimdLimiter {
+export class AimdLimiter implements InflightLimiter {
   private current: number;
   private epoch = 0;
   private held = 0;
@@ -62,7 +77,7 @@ export class AimdLimiter {
     }
   }
 
-  release(permit: Permit, outcome: 'ok' | 'overload' | 'neutral'): void {
+  release(permit: Permit, outcome: ReleaseOutcome): void {
     this.held--;
     if (outcome === 'ok') {
       this.current = Math.min(this.cap, this.current + 1 / Math.max(1, this.current));

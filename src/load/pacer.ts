@@ -1,34 +1,53 @@
 import type { Clock } from '../clock.js';
 
-// An open-loop schedule: read k is due at start + k/rate whatever happened to earlier reads, so a stalled
+// An open-loop schedule: slot k is due at start + k/rate whatever happened to earlier slots, so a stalled
 // cluster shows up as latency (measured from the due time) instead of as quietly fewer requests. Readers
-// share one schedule by taking slots from it.
+// (and, with SCY_WRITE_ROWS_PER_SEC, writers, one slot per row) share one schedule by taking slots from it.
 
-export class Pacer {
+/** One open-loop schedule: Pacer in one thread, SharedPacer across the worker threads of a process. */
+export interface Schedule {
+  /** Starts the schedule now; only the first call counts (in any thread), later ones change nothing. */
+  begin(): void;
+  /** Takes the next `n` consecutive slots, which the caller now owns; returns the due time (monotonic ms) of the first. Only after begin(). */
+  take(n?: number): number;
+  /** Slots that fell due by `nowMs`: the offered load (0 before begin). */
+  dueBy(nowMs: number): number;
+  /** Slots taken so far. */
+  readonly taken: number;
+}
+
+/** k/rate without drift: each due time is computed from the start, never by adding gaps. */
+export function slotDue(startMs: number, slot: number, ratePerSec: number): number {
+  return startMs + (slot * 1000) / ratePerSec;
+}
+
+export function slotsDueBy(startMs: number | null, nowMs: number, ratePerSec: number): number {
+  if (startMs === null) return 0;
+  return Math.max(0, Math.floor(((nowMs - startMs) * ratePerSec) / 1000) + 1);
+}
+
+export class Pacer implements Schedule {
   private nextSlot = 0;
-  private startMs: number;
+  private startMs: number | null = null;
 
   constructor(
     private readonly clock: Clock,
     private readonly ratePerSec: number,
-  ) {
-    this.startMs = clock.monotonic();
+  ) {}
+
+  begin(): void {
+    this.startMs ??= this.clock.monotonic();
   }
 
-  /** Restarts the schedule from now (used when reads begin after the first ids exist). */
-  restart(): void {
-    this.startMs = this.clock.monotonic();
-    this.nextSlot = 0;
+  take(n = 1): number {
+    if (this.startMs === null) throw new Error('Pacer.take() before begin()');
+    const first = this.nextSlot;
+    this.nextSlot += n;
+    return slotDue(this.startMs, first, this.ratePerSec);
   }
 
-  /** Due time (monotonic ms) of the next free slot, which the caller now owns. */
-  take(): number {
-    return this.startMs + (this.nextSlot++ * 1000) / this.ratePerSec;
-  }
-
-  /** Slots that fell due so far: the offered load. */
   dueBy(nowMs: number): number {
-    return Math.max(0, Math.floor(((nowMs - this.startMs) * this.ratePerSec) / 1000) + 1);
+    return slotsDueBy(this.startMs, nowMs, this.ratePerSec);
   }
 
   get taken(): number {

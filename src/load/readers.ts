@@ -3,11 +3,11 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
-import type { Recorder } from '../metrics/recorder.js';
+import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import { drainPending } from './drain.js';
-import type { IdLedger } from './idLedger.js';
-import type { Pacer } from './pacer.js';
-import { diffRow, makeId, type RunIdentity } from './rowContent.js';
+import type { Schedule } from './pacer.js';
+import { diffRow, makeId } from './rowContent.js';
+import type { RowPicker, RowRef } from './rowPicker.js';
 import { readRow, RECHECK_CONSISTENCY } from './rowRead.js';
 
 // Waits longer than this listen for stop(); shorter ones just run out.
@@ -34,10 +34,10 @@ export interface ReaderOptions {
   maxInflightPerWorker: number;
   /** Delays before re-reading a row found missing, to tell "not yet visible" from lost. */
   recheckDelaysMs: number[];
-  run: RunIdentity;
-  ledger: IdLedger;
-  pacer: Pacer;
-  recorder: Recorder;
+  /** Acknowledged rows to read: this thread's, or with worker threads every thread's. */
+  rows: RowPicker;
+  pacer: Schedule;
+  recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
 }
@@ -64,16 +64,16 @@ export class Readers {
 
   private async waitForIds(): Promise<void> {
     const { o } = this;
-    if (o.ledger.pickRecent(Math.random) !== null) return;
+    if (o.rows.pick(Math.random) !== null) return;
     o.log.info('readers waiting: no acknowledged row to read yet');
-    while (!this.stopping.signal.aborted && o.ledger.pickRecent(Math.random) === null) {
+    while (!this.stopping.signal.aborted && o.rows.pick(Math.random) === null) {
       await o.clock.sleep(50, this.stopping.signal);
     }
   }
 
   private async startSchedule(): Promise<void> {
     if (this.stopping.signal.aborted) return;
-    this.o.pacer.restart();
+    this.o.pacer.begin();
     this.started = true;
     await this.dispatch();
   }
@@ -100,15 +100,15 @@ export class Readers {
           await new Promise<void>((resolve) => (this.freed = resolve));
           continue;
         }
-        const seq = o.ledger.pickRecent(Math.random);
-        if (seq !== null) this.send(seq, due);
+        const row = o.rows.pick(Math.random);
+        if (row !== null) this.send(row, due);
         due = o.pacer.take();
       }
     }
   }
 
-  private send(seq: number, dueMs: number): void {
-    const p: Promise<void> = this.read(seq, dueMs).then(() => {
+  private send(row: RowRef, dueMs: number): void {
+    const p: Promise<void> = this.read(row, dueMs).then(() => {
       this.pending.delete(p);
       this.wakeDispatcher();
     });
@@ -121,21 +121,22 @@ export class Readers {
     freed?.();
   }
 
-  private async read(seq: number, dueMs: number): Promise<void> {
+  private async read(ref: RowRef, dueMs: number): Promise<void> {
     const { o } = this;
+    const { run, seq } = ref;
     const sent = o.clock.monotonic();
     try {
       // The hot path calls the driver itself rather than readRow: one async frame less per read.
-      const rs = await o.client.execute(o.selectCql, [makeId(o.run, seq)], { prepare: true, consistency: o.consistency });
+      const rs = await o.client.execute(o.selectCql, [makeId(run, seq)], { prepare: true, consistency: o.consistency });
       const done = o.clock.monotonic();
       const row = rs.first();
       o.recorder.recordRead((done - dueMs) * 1000, (done - sent) * 1000);
       // The common case (row found) is checked synchronously; the id is formatted only when something is wrong.
       if (row) {
-        const bad = diffRow(o.run, seq, row);
-        if (bad) o.recorder.recordLoss('corrupt', makeId(o.run, seq).toString(), 'read', bad);
+        const bad = diffRow(run, seq, row);
+        if (bad) o.recorder.recordLoss('corrupt', makeId(run, seq).toString(), 'read', bad);
       } else {
-        await this.recheckMissing(seq);
+        await this.recheckMissing(ref);
       }
     } catch (err) {
       const cls = classifyError(err);
@@ -147,9 +148,10 @@ export class Readers {
     }
   }
 
-  private async recheckMissing(seq: number): Promise<void> {
+  private async recheckMissing(ref: RowRef): Promise<void> {
     const { o } = this;
-    const id = makeId(o.run, seq).toString();
+    const { run, seq } = ref;
+    const id = makeId(run, seq).toString();
     // An acknowledged row that a read does not find may still be on its way to the replicas this read asked
     // (weak consistency, hints); it is lost only if it stays missing when every replica answers (ALL). When
     // no re-read is answered (a replica is down), nothing is proven either way and the row is not counted lost.
@@ -157,11 +159,11 @@ export class Readers {
     for (const delay of o.recheckDelaysMs) {
       await o.clock.sleep(delay);
       try {
-        const again = await readRow(o, seq, RECHECK_CONSISTENCY);
+        const again = await readRow({ client: o.client, selectCql: o.selectCql, run }, seq, RECHECK_CONSISTENCY);
         answered = true;
         if (again) {
           o.recorder.recordNotYetVisible();
-          const bad = diffRow(o.run, seq, again);
+          const bad = diffRow(run, seq, again);
           if (bad) o.recorder.recordLoss('corrupt', id, 'read', bad);
           return;
         }

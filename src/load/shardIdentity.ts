@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { MAX_SHARDS } from '../config/shardSpec.js';
-import { MAX_LOADERS, loaderIdentity, newRunIdentity, type RunIdentity } from './rowContent.js';
+import { MAX_LOADERS, newRunIdentity, type RunIdentity } from './rowContent.js';
 
 // The row-id space of a run split over shards. Shards start at different moments on different machines, so
 // their common base identity cannot be a start time: it is derived from the run id they share (its SHA-256 fills
 // the time field and the nonce's high bits; the "start time" of such ids is therefore not a time). The nonce's
-// low 12 bits name the loader: shard × 64 + worker thread, so ids of different shards and threads are disjoint
-// by construction.
+// low 12 bits name the loader: shard × 64 + worker thread (SCY_LOADER_THREADS ≤ 64), so ids of different shards
+// and threads are disjoint by construction.
 
 export const MAX_THREADS_PER_SHARD = MAX_LOADERS / MAX_SHARDS;
 
@@ -19,15 +19,11 @@ export function sharedRunIdentity(runId: string): RunIdentity {
   return { startMs, nonce: high * MAX_LOADERS };
 }
 
-/** The identity thread `thread` of shard `shard` writes under. */
-export function shardLoaderIdentity(base: RunIdentity, shard: number, thread: number): RunIdentity {
-  if (!Number.isInteger(thread) || thread < 0 || thread >= MAX_THREADS_PER_SHARD) {
-    throw new RangeError(`worker thread ${thread} out of 0..${MAX_THREADS_PER_SHARD - 1} (a shard has at most ${MAX_THREADS_PER_SHARD})`);
-  }
-  return loaderIdentity(base, shard * MAX_THREADS_PER_SHARD + thread);
-}
-
-/** The run's base identity: shared by all shards when the run has an id, else fresh for this process. */
-export function runBaseIdentity(config: { runId?: string | undefined }, startMs: number): RunIdentity {
-  return config.runId === undefined ? newRunIdentity(startMs) : sharedRunIdentity(config.runId);
+/**
+ * The identity this process hands its loader threads: the run's base (shared by all shards when the run has an
+ * id, else fresh) with shard × 64 as its first loader number, so thread t writes as loader shard × 64 + t.
+ */
+export function shardBaseIdentity(config: { runId?: string | undefined; shard: { index: number } }, startMs: number): RunIdentity {
+  const base = config.runId === undefined ? newRunIdentity(startMs) : sharedRunIdentity(config.runId);
+  return config.shard.index === 0 ? base : { ...base, firstLoader: config.shard.index * MAX_THREADS_PER_SHARD };
 }

@@ -2,7 +2,7 @@ import type cassandra from 'cassandra-driver';
 import pLimit from 'p-limit';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import type { Recorder } from '../metrics/recorder.js';
+import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import type { VerificationReport } from '../metrics/types.js';
 import type { IdLedger } from './idLedger.js';
 import { diffRow, makeId, type RunIdentity } from './rowContent.js';
@@ -14,7 +14,7 @@ export interface SweepOptions {
   consistency: number;
   run: RunIdentity;
   ledger: IdLedger;
-  recorder: Recorder;
+  recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
   /** Most rows to read back; fewer acknowledged rows are all read. */

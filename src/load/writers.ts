@@ -3,12 +3,13 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import { BACKOFF_CLASSES, RETRYABLE_CLASSES, classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
-import type { Recorder } from '../metrics/recorder.js';
+import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import { drainPending } from './drain.js';
 import { backoffMs } from '../backoff.js';
 import { batchSize } from './batchSize.js';
 import type { IdLedger } from './idLedger.js';
-import type { AimdLimiter, Permit } from './limiter.js';
+import type { InflightLimiter, Permit } from './limiter.js';
+import type { Schedule } from './pacer.js';
 import { rowValues, type RunIdentity } from './rowContent.js';
 
 export interface WriterOptions {
@@ -24,8 +25,13 @@ export interface WriterOptions {
   maxAttempts: number;
   run: RunIdentity;
   ledger: IdLedger;
-  limiter: AimdLimiter;
-  recorder: Recorder;
+  limiter: InflightLimiter;
+  /**
+   * Open-loop writes (SCY_WRITE_ROWS_PER_SEC): rows are offered on this schedule, one slot per row, and a batch's
+   * latency counts from its due time. Without it writers run closed-loop, as fast as the limiter allows.
+   */
+  schedule?: Schedule;
+  recorder: LoadRecorder;
   clock: Clock;
   log: Logger;
 }
@@ -50,8 +56,11 @@ const LOG_FIRST_ERRORS = 5;
 
 /**
  * Writer loops: each takes permits from the one shared limiter and fires batches without waiting for them,
- * so the limiter alone decides how much is in flight. `stop` ends submission; `drain` waits for the batches
- * already out (including their retries) for at most the given time.
+ * so the limiter alone decides how much is in flight. With a schedule, a loop also waits for its batch's due
+ * time (open loop, like k6's constant-arrival-rate or latte's --rate): the offered rate is the schedule's, and
+ * when the cluster stalls, the rows that fell due and could not be sent show as latency from their due time
+ * and as the schedule's backlog, not as a quietly lower rate. `stop` ends submission; `drain` waits for the
+ * batches already out (including their retries) for at most the given time.
  */
 export class Writers {
   private readonly pending = new Set<Promise<void>>();
@@ -62,7 +71,9 @@ export class Writers {
   constructor(private readonly o: WriterOptions) {}
 
   start(): void {
-    this.loops = Array.from({ length: this.o.workers }, () => this.loop());
+    const { schedule } = this.o;
+    schedule?.begin();
+    this.loops = Array.from({ length: this.o.workers }, () => (schedule ? this.openLoop(schedule) : this.loop()));
   }
 
   private async loop(): Promise<void> {
@@ -72,15 +83,54 @@ export class Writers {
       for (let i = 0; i < o.batchesPerCycle && !signal.aborted; i++) {
         const permit = await o.limiter.acquire(signal);
         if (!permit) break;
-        const rows = batchSize(o.batchMin, o.batchMax, o.biasHigh, Math.random);
-        const start = o.ledger.reserve(rows);
-        const p = this.submit(start, rows, permit);
-        this.pending.add(p);
-        void p.finally(() => this.pending.delete(p));
+        this.send(this.nextBatchRows(), permit, null);
       }
       // Yield so readers, timers and the scaler get the event loop between cycles.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldTurn();
     }
+  }
+
+  /**
+   * A permit first, then the next slots: a loop holding a permit takes its batch's slots, so when the limit
+   * holds writes back, the rows not yet taken are exactly the rows due and not sent (the backlog), and a
+   * batch taken late keeps its due time, so its wait counts in its latency.
+   */
+  private async openLoop(schedule: Schedule): Promise<void> {
+    const { o } = this;
+    const signal = this.stopping.signal;
+    let sinceYield = 0;
+    while (!signal.aborted) {
+      const permit = await o.limiter.acquire(signal);
+      if (!permit) break;
+      const rows = this.nextBatchRows();
+      const due = schedule.take(rows);
+      const wait = due - o.clock.monotonic();
+      if (wait > 0) {
+        await o.clock.sleep(wait, signal);
+        sinceYield = 0;
+        if (signal.aborted) {
+          o.limiter.release(permit, 'neutral');
+          break;
+        }
+      } else if (++sinceYield >= o.batchesPerCycle) {
+        // Behind schedule nothing sleeps: yield now and then, as the closed loop does between cycles.
+        sinceYield = 0;
+        await yieldTurn();
+      }
+      this.send(rows, permit, due);
+    }
+  }
+
+  private nextBatchRows(): number {
+    return batchSize(this.o.batchMin, this.o.batchMax, this.o.biasHigh, Math.random);
+  }
+
+  /** Fires one batch without waiting for it; `dueMs` is its intended start (null: now, the closed loop). */
+  private send(rows: number, permit: Permit, dueMs: number | null): void {
+    const start = this.o.ledger.reserve(rows);
+    const p = this.submit(start, rows, permit, dueMs);
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
   }
 
   private buildBatch(start: number, rows: number): { query: string; params: unknown[] }[] {
@@ -89,17 +139,19 @@ export class Writers {
     return queries;
   }
 
-  private async submit(start: number, rows: number, firstPermit: Permit): Promise<void> {
+  private async submit(start: number, rows: number, firstPermit: Permit, dueMs: number | null): Promise<void> {
     const { o } = this;
     const queries = this.buildBatch(start, rows);
     const began = o.clock.monotonic();
+    const intended = dueMs ?? began;
     let permit: Permit | null = firstPermit;
     for (let attempt = 0; ; attempt++) {
       try {
         await o.client.batch(queries, { prepare: true, logged: false, consistency: o.consistency, isIdempotent: true });
         o.limiter.release(permit, 'ok');
         o.ledger.acknowledge(start, rows);
-        o.recorder.recordWrite(rows, (o.clock.monotonic() - began) * 1000);
+        const done = o.clock.monotonic();
+        o.recorder.recordWrite(rows, (done - intended) * 1000, (done - began) * 1000);
         return;
       } catch (err) {
         const cls = classifyError(err);
@@ -132,4 +184,8 @@ export class Writers {
     return drainPending(this.loops, this.pending, this.o.clock, timeoutMs);
   }
 
+}
+
+function yieldTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }

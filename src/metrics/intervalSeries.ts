@@ -82,6 +82,11 @@ export function mergeIntervals(a: IntervalReport, b: IntervalReport): IntervalRe
       failedRows: a.writes.failedRows + b.writes.failedRows,
       batchLatency: worseOf(a.writes.batchLatency, b.writes.batchLatency),
       rowLatency: worseOf(a.writes.rowLatency, b.writes.rowLatency),
+      serviceLatency: worseOf(a.writes.serviceLatency, b.writes.serviceLatency),
+      rowsDue: a.writes.rowsDue + b.writes.rowsDue,
+      rowsSent: a.writes.rowsSent + b.writes.rowsSent,
+      targetRowsPerSec: timeMean(a.writes.targetRowsPerSec, b.writes.targetRowsPerSec),
+      behindRows: Math.max(a.writes.behindRows, b.writes.behindRows),
     },
     reads: {
       scheduled: a.reads.scheduled + b.reads.scheduled,
@@ -97,6 +102,7 @@ export function mergeIntervals(a: IntervalReport, b: IntervalReport): IntervalRe
     },
     loader: {
       cpuPercent: Math.max(a.loader.cpuPercent, b.loader.cpuPercent),
+      busiestThreadPercent: Math.max(a.loader.busiestThreadPercent, b.loader.busiestThreadPercent),
       eventLoopDelayP99Ms: Math.max(a.loader.eventLoopDelayP99Ms, b.loader.eventLoopDelayP99Ms),
       rssMb: Math.max(a.loader.rssMb, b.loader.rssMb),
       heapMb: Math.max(a.loader.heapMb, b.loader.heapMb),

@@ -3,13 +3,21 @@ import { phaseKey, phaseLabel, type Phase } from '../phase.js';
 import type { LoaderSample, SpanWire } from './span.js';
 import { SpanAccumulator } from './span.js';
 import { IntervalSeries } from './intervalSeries.js';
-import type { ErrorClass, IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent } from './types.js';
+import { SpanRecorder, type EventInput } from './spanRecorder.js';
+import type { IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent } from './types.js';
 
 /** Every reporter gets the same stream: intervals, phase ends and events (k6's narrow output idea). */
 export interface Output {
   interval?(iv: IntervalReport): void;
   phaseEnded?(p: PhaseReport): void;
   event?(e: TimelineEvent): void;
+}
+
+/** Open-loop writes: the rows/s asked for (0 until writes begin), rows that fell due and rows taken to send. */
+export interface WritesOffered {
+  targetPerSec: number;
+  rowsDue: number;
+  rowsTaken: number;
 }
 
 export interface RecorderProbes {
@@ -19,6 +27,8 @@ export interface RecorderProbes {
   readsDue(): number;
   inflight(): { inflight: number; limit: number };
   loader(): LoaderSample;
+  /** Open-loop writes only (SCY_WRITE_ROWS_PER_SEC). */
+  writeSchedule?(): WritesOffered | null;
 }
 
 interface PhaseSlot {
@@ -50,11 +60,13 @@ const MAX_LOSSES = 1_000;
  * closed and merged into its phase and the run total, so an interval never straddles two phases and each
  * sample is recorded once.
  */
-export class Recorder {
+export class Recorder extends SpanRecorder {
   private current: SpanAccumulator;
   private readonly total: SpanAccumulator;
   private readonly slots: PhaseSlot[] = [];
   private lastDue = 0;
+  private lastRowsDue = 0;
+  private lastRowsTaken = 0;
   private readonly series = new IntervalSeries();
   readonly events: TimelineEvent[] = [];
   readonly losses: LossRecord[] = [];
@@ -67,6 +79,7 @@ export class Recorder {
     private readonly probes: RecorderProbes,
     initialPhase: Phase,
   ) {
+    super();
     const now = clock.now();
     this.current = new SpanAccumulator(now);
     this.total = new SpanAccumulator(now);
@@ -86,48 +99,24 @@ export class Recorder {
     return this.slots[this.slots.length - 1]!.phase;
   }
 
-  recordWrite(rows: number, micros: number): void {
-    const c = this.current;
-    c.batches++;
-    c.rows += rows;
-    c.batchLatency.record(micros);
-    c.rowLatency.record(micros, rows);
+  protected span(): SpanAccumulator {
+    return this.current;
   }
 
-  recordWriteRetry(cls: ErrorClass): void {
-    this.current.retriedErrors[cls]++;
+  /** Adds what another thread recorded in the interval now closing (see load/threadPool.ts). */
+  absorb(span: SpanAccumulator): void {
+    this.current.merge(span);
   }
 
-  recordWriteFailed(rows: number, cls: ErrorClass): void {
-    this.current.failedBatches++;
-    this.current.failedRows += rows;
-    this.current.retriedErrors[cls]++;
-  }
-
-  recordRead(responseMicros: number, serviceMicros: number): void {
-    const c = this.current;
-    c.readsCompleted++;
-    c.responseLatency.record(responseMicros);
-    c.serviceLatency.record(serviceMicros);
-  }
-
-  recordReadError(cls: ErrorClass): void {
-    this.current.readErrors[cls]++;
-  }
-
-  recordNotYetVisible(): void {
-    this.current.notYetVisible++;
-  }
-
-  recordLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
-    if (detectedBy === 'read') this.current[kind]++;
+  /** Keeps a loss a worker thread found (it counted the loss in its own span). */
+  noteLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void {
     this.lossesTotal[kind]++;
     const loss: LossRecord = { id, kind, phase: phaseLabel(this.phase), detectedBy, at: this.clock.now() };
     if (this.losses.length < MAX_LOSSES) this.losses.push(loss);
     this.event({ type: `row-${kind}`, id, detectedBy, ...(detail ? { column: detail } : {}) });
   }
 
-  event(e: { type: string; at?: number; [detail: string]: unknown }): void {
+  event(e: EventInput): void {
     const full: TimelineEvent = { ...e, type: e.type, at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
     if (this.events.length < MAX_EVENTS) this.events.push(full);
     else this.droppedEvents++;
@@ -163,6 +152,15 @@ export class Recorder {
     this.lastDue = due;
     const spanMs = Math.max(0, now - c.startMs);
     c.targetRateTimesMs = this.probes.readTarget() * spanMs;
+    const writes = this.probes.writeSchedule?.();
+    if (writes) {
+      c.rowsDue = writes.rowsDue - this.lastRowsDue;
+      c.rowsSent = writes.rowsTaken - this.lastRowsTaken;
+      c.behindRows = Math.max(0, writes.rowsDue - writes.rowsTaken);
+      c.writeTargetTimesMs = writes.targetPerSec * spanMs;
+      this.lastRowsDue = writes.rowsDue;
+      this.lastRowsTaken = writes.rowsTaken;
+    }
     c.loader = this.probes.loader();
     c.loaderWeightMs = spanMs;
     const slot = this.slots[this.slots.length - 1]!;

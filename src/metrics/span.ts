@@ -19,7 +19,10 @@ export function totalErrors(c: ErrorCounts): number {
 }
 
 export interface LoaderSample {
+  /** The process's CPU, all threads together, in % of one core. */
   cpuPercent: number;
+  /** The busiest thread's event-loop utilisation in %: a loop near 100% is the limit whatever the other cores do. */
+  busiestThreadPercent: number;
   eventLoopDelayP99Ms: number;
   rssMb: number;
   heapMb: number;
@@ -37,6 +40,12 @@ export class SpanAccumulator {
   failedRows = 0;
   readonly batchLatency = new LatencyHistogram();
   readonly rowLatency = new LatencyHistogram();
+  readonly writeServiceLatency = new LatencyHistogram();
+  rowsDue = 0;
+  rowsSent = 0;
+  behindRows = 0;
+  /** Rows-per-second write target weighted by time, like targetRateTimesMs for reads. */
+  writeTargetTimesMs = 0;
   readsScheduled = 0;
   readsCompleted = 0;
   readonly readErrors = zeroErrors();
@@ -47,10 +56,17 @@ export class SpanAccumulator {
   corrupt = 0;
   /** Reads-per-second target weighted by time, to report the target of spans where reading started late. */
   targetRateTimesMs = 0;
-  loader: LoaderSample = { cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 };
+  loader: LoaderSample = { cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 };
   loaderWeightMs = 0;
+  /** Rows and reads by loader thread, filled as worker threads' spans are collected (threadPool.ts). */
+  readonly byThread: Record<number, { rows: number; reads: number }> = {};
 
   constructor(public startMs: number) {}
+
+  /** Marks everything in this span as recorded by loader thread `thread`. */
+  attribute(thread: number): void {
+    this.byThread[thread] = { rows: this.rows, reads: this.readsCompleted };
+  }
 
   merge(o: SpanAccumulator): void {
     this.batches += o.batches;
@@ -63,6 +79,11 @@ export class SpanAccumulator {
     this.failedRows += o.failedRows;
     this.batchLatency.add(o.batchLatency);
     this.rowLatency.add(o.rowLatency);
+    this.writeServiceLatency.add(o.writeServiceLatency);
+    this.rowsDue += o.rowsDue;
+    this.rowsSent += o.rowsSent;
+    this.behindRows = Math.max(this.behindRows, o.behindRows);
+    this.writeTargetTimesMs += o.writeTargetTimesMs;
     this.readsScheduled += o.readsScheduled;
     this.readsCompleted += o.readsCompleted;
     this.responseLatency.add(o.responseLatency);
@@ -71,6 +92,11 @@ export class SpanAccumulator {
     this.notYetVisible += o.notYetVisible;
     this.corrupt += o.corrupt;
     this.targetRateTimesMs += o.targetRateTimesMs;
+    for (const [t, share] of Object.entries(o.byThread)) {
+      const mine = (this.byThread[Number(t)] ??= { rows: 0, reads: 0 });
+      mine.rows += share.rows;
+      mine.reads += share.reads;
+    }
     // Loader figures merge as time-weighted means, except the peaks that matter.
     const w = this.loaderWeightMs + o.loaderWeightMs;
     if (w > 0) {
@@ -78,6 +104,7 @@ export class SpanAccumulator {
       const b = o.loaderWeightMs / w;
       this.loader = {
         cpuPercent: this.loader.cpuPercent * a + o.loader.cpuPercent * b,
+        busiestThreadPercent: this.loader.busiestThreadPercent * a + o.loader.busiestThreadPercent * b,
         eventLoopDelayP99Ms: Math.max(this.loader.eventLoopDelayP99Ms, o.loader.eventLoopDelayP99Ms),
         rssMb: Math.max(this.loader.rssMb, o.loader.rssMb),
         heapMb: Math.max(this.loader.heapMb, o.loader.heapMb),
@@ -113,6 +140,7 @@ export class SpanAccumulator {
   freeze(): void {
     this.batchLatency.freeze();
     this.rowLatency.freeze();
+    this.writeServiceLatency.freeze();
     this.responseLatency.freeze();
     this.serviceLatency.freeze();
   }
@@ -120,10 +148,12 @@ export class SpanAccumulator {
   stats(endMs: number): SpanStats {
     const durationMs = Math.max(0, endMs - this.startMs);
     const perSec = (n: number): number => (durationMs > 0 ? (n * 1000) / durationMs : 0);
+    const threads = Object.entries(this.byThread).map(([t, s]) => ({ thread: Number(t), rows: s.rows, reads: s.reads }));
     return {
       startMs: this.startMs,
       endMs,
       durationMs,
+      ...(threads.length > 0 ? { threads } : {}),
       writes: {
         batches: this.batches,
         rows: this.rows,
@@ -133,6 +163,11 @@ export class SpanAccumulator {
         failedRows: this.failedRows,
         batchLatency: this.batchLatency.stats(),
         rowLatency: this.rowLatency.stats(),
+        serviceLatency: this.writeServiceLatency.stats(),
+        rowsDue: this.rowsDue,
+        rowsSent: this.rowsSent,
+        targetRowsPerSec: durationMs > 0 ? this.writeTargetTimesMs / durationMs : 0,
+        behindRows: this.behindRows,
       },
       reads: {
         scheduled: this.readsScheduled,

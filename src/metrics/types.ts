@@ -29,10 +29,18 @@ export interface LatencyStats {
 }
 
 /** What happened in one span of time (a report interval, a phase, a cycle, the whole run). */
+/** One loader thread's part of a span: present only when the load ran in worker threads. */
+export interface ThreadShare {
+  thread: number;
+  rows: number;
+  reads: number;
+}
+
 export interface SpanStats {
   startMs: number;
   endMs: number;
   durationMs: number;
+  threads?: ThreadShare[];
   writes: {
     batches: number;
     rows: number;
@@ -42,9 +50,19 @@ export interface SpanStats {
     /** Batches given up after the last retry: their rows were never acknowledged. */
     failedBatches: number;
     failedRows: number;
+    /** From the intended start (a batch's due time when writes are open-loop, its send otherwise) to the acknowledgement. */
     batchLatency: LatencyStats;
     /** Batch latency weighted by rows: what one row waited. */
     rowLatency: LatencyStats;
+    /** Batch latency from the actual send to the acknowledgement. */
+    serviceLatency: LatencyStats;
+    /** Open-loop writes (SCY_WRITE_ROWS_PER_SEC; all 0 in the closed loop): rows the schedule asked for. */
+    rowsDue: number;
+    /** Rows taken from the schedule to send (a batch is taken once its writer holds a permit for it). */
+    rowsSent: number;
+    targetRowsPerSec: number;
+    /** Rows due but not sent yet: at an interval's end; for a longer span, the most seen at any interval end. */
+    behindRows: number;
   };
   reads: {
     /** Reads the schedule asked for (offered load). */
@@ -63,6 +81,7 @@ export interface SpanStats {
   };
   loader: {
     cpuPercent: number;
+    busiestThreadPercent: number;
     eventLoopDelayP99Ms: number;
     rssMb: number;
     heapMb: number;

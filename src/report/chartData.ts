@@ -116,8 +116,9 @@ function charts(intervals: readonly IntervalReport[]): ChartSpec[] {
       log: false,
       stepped: false,
       series: [
-        { label: 'loader cpu %', color: '#5f3dc4', values: intervals.map((iv) => iv.loader.cpuPercent) },
-        { label: `loader-bound at ${LOADER_CPU_LIMIT_PERCENT}%`, color: '#e03131', dash: [6, 4], values: intervals.map(() => LOADER_CPU_LIMIT_PERCENT) },
+        { label: 'loader cpu % of a core', color: '#5f3dc4', values: intervals.map((iv) => iv.loader.cpuPercent) },
+        { label: 'busiest loader thread %', color: '#1c7ed6', values: intervals.map((iv) => iv.loader.busiestThreadPercent) },
+        { label: `loader-bound at ${LOADER_CPU_LIMIT_PERCENT}% (a thread)`, color: '#e03131', dash: [6, 4], values: intervals.map(() => LOADER_CPU_LIMIT_PERCENT) },
         { label: 'loop delay p99 ms', color: '#f08c00', right: true, values: intervals.map((iv) => iv.loader.eventLoopDelayP99Ms) },
       ],
     },

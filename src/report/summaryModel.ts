@@ -69,6 +69,12 @@ function readsCell(s: SpanStats): Cell {
   return c(`${fmtRate(s.reads.readsPerSec)}/${fmtRate(s.reads.targetPerSec)}`, short ? 'yellow' : undefined);
 }
 
+/** Written rows/s; with open-loop writes (one target for the whole run, named in the note) short of it is highlighted. */
+function writesCell(s: SpanStats): Cell {
+  const w = s.writes;
+  return c(fmtRate(w.rowsPerSec), w.targetRowsPerSec > 0 && w.rowsPerSec < w.targetRowsPerSec * 0.95 ? 'yellow' : undefined);
+}
+
 function phaseCell(p: PhaseReport): Cell {
   // The request id is in the resizes table; without it the label fits a terminal column.
   const short = p.phase.kind === 'resizing' ? phaseLabel({ ...p.phase, requestId: null }) : p.label;
@@ -76,31 +82,38 @@ function phaseCell(p: PhaseReport): Cell {
 }
 
 function throughputTable(phases: PhaseReport[]): TableModel {
+  const target = Math.max(0, ...phases.map((p) => p.writes.targetRowsPerSec));
+  const openLoop = target > 0;
   return {
     id: 'phases',
     title: 'Throughput and data per phase',
+    ...(openLoop
+      ? { note: `open-loop writes at ${fmtRate(target)} rows/s; behind: the most rows due and not yet sent at an interval end` }
+      : {}),
     columns: [
       { header: 'phase', align: 'left' },
       { header: 'duration' },
       { header: 'rows/s', group: 'writes' },
+      ...(openLoop ? [{ header: 'behind', group: 'writes' }] : []),
       { header: 'failed rows', group: 'writes' },
       { header: 'reads/s', group: 'reads' },
       { header: 'missing', group: 'reads' },
       { header: 'not yet visible', group: 'reads' },
       { header: 'corrupt', group: 'reads' },
-      { header: 'cpu', group: 'loader' },
+      { header: 'busy', group: 'loader' },
       { header: 'loop p99', group: 'loader' },
     ],
     rows: phases.map((p) => [
       phaseCell(p),
       c(fmtDuration(p.durationMs)),
-      c(fmtRate(p.writes.rowsPerSec)),
+      writesCell(p),
+      ...(openLoop ? [countCell(p.writes.behindRows, 'yellow')] : []),
       countCell(p.writes.failedRows),
       readsCell(p),
       countCell(p.reads.missing),
       countCell(p.reads.notYetVisible, 'yellow'),
       countCell(p.reads.corrupt),
-      c(`${p.loader.cpuPercent.toFixed(0)}%`, p.loader.cpuPercent >= LOADER_CPU_LIMIT_PERCENT ? 'red' : undefined),
+      c(`${p.loader.busiestThreadPercent.toFixed(0)}%`, p.loader.busiestThreadPercent >= LOADER_CPU_LIMIT_PERCENT ? 'red' : undefined),
       c(fmtMs(p.loader.eventLoopDelayP99Ms), p.loader.eventLoopDelayP99Ms >= LOADER_LOOP_LIMIT_MS ? 'red' : undefined),
     ]),
   };
@@ -134,8 +147,9 @@ function latencyTable(phases: PhaseReport[]): TableModel {
   return {
     id: 'latency',
     title: 'Latency per phase',
-    note:
-      'read response time counts from the intended start (so it includes stalls); service time from the actual send',
+    note: phases.some((p) => p.writes.targetRowsPerSec > 0)
+      ? 'read and (open-loop) write latency count from the intended start (so they include stalls); service time from the send'
+      : 'read response time counts from the intended start (so it includes stalls); service time from the actual send',
     columns: [
       { header: 'phase', align: 'left' },
       { header: 'p50', group: 'write row latency' },
@@ -194,7 +208,7 @@ function byKeyTable(summary: RunSummary): TableModel {
       c(k.key),
       c(fmtCount(k.occurrences)),
       c(fmtDuration(k.durationMs)),
-      c(fmtRate(k.writes.rowsPerSec)),
+      writesCell(k),
       changeCell(k.writes.rowsPerSec, baseline?.writes.rowsPerSec, 'down'),
       c(fmtMs(k.writes.rowLatency.p99)),
       changeCell(k.writes.rowLatency.p99, baseline?.writes.rowLatency.p99, 'up'),
@@ -265,6 +279,16 @@ function verificationCell(summary: RunSummary): Cell | null {
   );
 }
 
+function rowsWrittenCell(o: SpanStats): Cell {
+  const w = o.writes;
+  if (w.targetRowsPerSec <= 0) return c(`${fmtCount(w.rows)} (${fmtRate(w.rowsPerSec)}/s)`);
+  return c(
+    `${fmtCount(w.rows)} of ${fmtCount(w.rowsDue)} due (${fmtRate(w.rowsPerSec)}/s of ${fmtRate(w.targetRowsPerSec)}/s target, open-loop)` +
+      (w.behindRows > 0 ? `; up to ${fmtCount(w.behindRows)} rows behind` : ''),
+    w.rowsPerSec < w.targetRowsPerSec * 0.95 ? 'yellow' : undefined,
+  );
+}
+
 export function buildSummaryModel(summary: RunSummary): SummaryModel {
   const o = summary.overall;
   const passed = isPassed(summary);
@@ -279,7 +303,7 @@ export function buildSummaryModel(summary: RunSummary): SummaryModel {
     exitCode: summary.exitCode,
     headline: [
       { label: 'run', value: c(`${fmtTimeRange(summary.startedAt, summary.endedAt)} (${fmtDuration(o.durationMs)})`) },
-      { label: 'rows written', value: c(`${fmtCount(o.writes.rows)} (${fmtRate(o.writes.rowsPerSec)}/s)`) },
+      { label: 'rows written', value: rowsWrittenCell(o) },
       {
         label: 'reads',
         value: c(
@@ -290,9 +314,9 @@ export function buildSummaryModel(summary: RunSummary): SummaryModel {
       {
         label: 'loader',
         value: c(
-          `cpu ${o.loader.cpuPercent.toFixed(0)}% of a core on average, worst interval's loop p99 ${fmtMs(o.loader.eventLoopDelayP99Ms)}, ` +
-            `peak rss ${o.loader.rssMb.toFixed(0)} MB (heap ${o.loader.heapMb.toFixed(0)} MB)`,
-          o.loader.cpuPercent >= LOADER_CPU_LIMIT_PERCENT ? 'red' : undefined,
+          `cpu ${o.loader.cpuPercent.toFixed(0)}% of a core avg, busiest thread ${o.loader.busiestThreadPercent.toFixed(0)}%, ` +
+            `worst loop p99 ${fmtMs(o.loader.eventLoopDelayP99Ms)}, peak rss ${o.loader.rssMb.toFixed(0)} MB (heap ${o.loader.heapMb.toFixed(0)} MB)`,
+          o.loader.busiestThreadPercent >= LOADER_CPU_LIMIT_PERCENT ? 'red' : undefined,
         ),
       },
     ],

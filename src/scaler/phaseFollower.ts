@@ -1,8 +1,7 @@
 import type { Clock } from '../clock.js';
-import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import { phaseKey, type Phase } from '../phase.js';
-import { CloudApi, CloudApiError } from './cloudApi.js';
+import { CloudApiError } from './cloudApi.js';
 import type { ScalerOptions } from './scaler.js';
 import {
   ACTIVE_REQUEST_STATUSES,
@@ -118,34 +117,4 @@ export class PhaseFollower {
     this.o.onPhase(p);
     return true;
   }
-}
-
-/**
- * Starts a follower for a shard that does not drive the scaler; it stops the run like the scaler when the cycles
- * are done. `activity` is for the status line, `done` settles when it stops.
- */
-export function followScalerPhases(
-  config: Config & { cloud: NonNullable<Config['cloud']> },
-  deps: { clock: Clock; log: Logger; onPhase: (p: Phase) => void; requestStop: (why: string) => void },
-  signal: AbortSignal,
-): { readonly activity: string; done: Promise<null> } {
-  const { cloud } = config;
-  const follower = new PhaseFollower({
-    api: new CloudApi({ baseUrl: cloud.apiBase, token: cloud.token, accountId: cloud.accountId, clusterId: cloud.clusterId, clock: deps.clock }),
-    clock: deps.clock,
-    log: deps.log,
-    minNodes: config.minNodes,
-    maxNodes: config.maxNodes,
-    pollSecs: config.pollSecs,
-    stableSecs: config.stableSecs,
-    ...(config.cycles !== undefined ? { maxCycles: config.cycles } : {}),
-    ...(cloud.dcId !== undefined ? { dc: cloud.dcId } : {}),
-    onPhase: deps.onPhase,
-  });
-  deps.log.info(`shard ${config.shard.index} of ${config.shard.count}: shard 0 drives the scaler; this shard follows its phases through the Cloud API (GETs only)`);
-  const done = follower.run(signal).then((outcome) => {
-    if (outcome.stopped === 'cycles-done') deps.requestStop(`${config.cycles} resize cycles completed (seen by shard ${config.shard.index})`);
-    return null;
-  });
-  return { get activity() { return follower.activity; }, done };
 }

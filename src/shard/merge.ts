@@ -98,18 +98,23 @@ function mergeParts(parts: Part[], durationOf: (p: Part) => number = (p) => p.wi
   const endMs = Math.max(...parts.map((p) => p.wired.endMs));
   const acc = new SpanAccumulator(startMs);
   let rowsPerSec = 0;
+  let targetRowsPerSec = 0;
   let readsPerSec = 0;
   let targetPerSec = 0;
   for (const p of parts) {
     const one = SpanAccumulator.fromWire(p.wired.span);
     const own = one.stats(one.startMs + durationOf(p));
     rowsPerSec += own.writes.rowsPerSec;
+    targetRowsPerSec += own.writes.targetRowsPerSec;
     readsPerSec += own.reads.readsPerSec;
     targetPerSec += own.reads.targetPerSec;
     acc.merge(one);
   }
-  const stats = acc.stats(endMs);
+  // Thread numbers repeat from shard to shard, so a per-thread split of the merged span would mix them up.
+  const { threads: _mixed, ...stats } = acc.stats(endMs);
+  void _mixed;
   stats.writes.rowsPerSec = rowsPerSec;
+  stats.writes.targetRowsPerSec = targetRowsPerSec;
   stats.reads.readsPerSec = readsPerSec;
   stats.reads.targetPerSec = targetPerSec;
   return stats;
@@ -192,37 +197,39 @@ const maxStats = (a: LatencyStats, b: LatencyStats): LatencyStats => ({
   mean: a.count + b.count > 0 ? (a.mean * a.count + b.mean * b.count) / (a.count + b.count) : 0,
 });
 
+type KeysOf<T, V> = { [K in keyof T]: T[K] extends V ? K : never }[keyof T];
+
+function addUp<T extends object>(to: T, from: T, keys: KeysOf<T, number>[]): void {
+  for (const k of keys) (to[k] as number) += from[k] as number;
+}
+
+function takeWorst<T extends object>(to: T, from: T, keys: KeysOf<T, LatencyStats>[]): void {
+  for (const k of keys) (to[k] as LatencyStats) = maxStats(to[k] as LatencyStats, from[k] as LatencyStats);
+}
+
 /**
  * The charts' timeline: the scaler shard's report intervals, each with the other shards' intervals that ended in
  * it added (counts summed, rates over the interval). Per-interval latency is the worst shard's percentile, an upper
  * bound (intervals keep no histograms); the summary tables' percentiles are exact.
  */
 function mergeIntervals(skeleton: readonly IntervalReport[], others: ShardRecord[]): IntervalReport[] {
-  const out: IntervalReport[] = skeleton.map((iv) => structuredClone(iv));
+  // Thread numbers repeat from shard to shard: the merged intervals keep no per-thread split.
+  const out: IntervalReport[] = skeleton.map(({ threads: _mixed, ...iv }) => structuredClone(iv));
   if (out.length === 0) return out;
   for (const rec of others) {
     for (const iv of rec.intervals) {
       const i = out.findIndex((o) => iv.endMs <= o.endMs);
       const t = out[i === -1 ? out.length - 1 : i]!;
-      t.writes.batches += iv.writes.batches;
-      t.writes.rows += iv.writes.rows;
-      t.writes.failedBatches += iv.writes.failedBatches;
-      t.writes.failedRows += iv.writes.failedRows;
-      t.writes.batchLatency = maxStats(t.writes.batchLatency, iv.writes.batchLatency);
-      t.writes.rowLatency = maxStats(t.writes.rowLatency, iv.writes.rowLatency);
-      t.reads.scheduled += iv.reads.scheduled;
-      t.reads.completed += iv.reads.completed;
-      t.reads.targetPerSec += iv.reads.targetPerSec;
-      t.reads.responseLatency = maxStats(t.reads.responseLatency, iv.reads.responseLatency);
-      t.reads.serviceLatency = maxStats(t.reads.serviceLatency, iv.reads.serviceLatency);
+      addUp(t.writes, iv.writes, ['batches', 'rows', 'failedBatches', 'failedRows', 'rowsDue', 'rowsSent', 'targetRowsPerSec', 'behindRows']);
+      addUp(t.reads, iv.reads, ['scheduled', 'completed', 'targetPerSec', 'missing', 'corrupt', 'notYetVisible']);
+      takeWorst(t.writes, iv.writes, ['batchLatency', 'rowLatency', 'serviceLatency']);
+      takeWorst(t.reads, iv.reads, ['responseLatency', 'serviceLatency']);
       for (const k of Object.keys(t.reads.errors) as (keyof typeof t.reads.errors)[]) {
         t.reads.errors[k] += iv.reads.errors[k];
         t.writes.retriedErrors[k] += iv.writes.retriedErrors[k];
       }
-      t.reads.missing += iv.reads.missing;
-      t.reads.corrupt += iv.reads.corrupt;
-      t.reads.notYetVisible += iv.reads.notYetVisible;
       t.loader.cpuPercent = Math.max(t.loader.cpuPercent, iv.loader.cpuPercent);
+      t.loader.busiestThreadPercent = Math.max(t.loader.busiestThreadPercent, iv.loader.busiestThreadPercent);
       t.loader.eventLoopDelayP99Ms = Math.max(t.loader.eventLoopDelayP99Ms, iv.loader.eventLoopDelayP99Ms);
       t.inflight += iv.inflight;
       t.inflightLimit += iv.inflightLimit;

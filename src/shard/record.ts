@@ -1,8 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Config } from '../config/load.js';
+import { drivesScaler } from '../config/shard.js';
 import type { Shard } from '../config/shardSpec.js';
-import type { RecordedSpans } from '../metrics/recorder.js';
+import type { RecordedSpans, Recorder } from '../metrics/recorder.js';
+import { reportedSettings } from '../run/summarize.js';
 import type { IntervalReport, RunSummary, TimelineEvent } from '../metrics/types.js';
 
 // What one shard's run folder keeps so that `merge` can build the run's one answer: the counts and the
@@ -34,6 +37,26 @@ export async function writeShardRecord(dir: string, record: Omit<ShardRecord, 'f
   const path = join(dir, SHARD_FILE);
   await writeFile(path, JSON.stringify({ format: FORMAT, ...record }) + '\n');
   return path;
+}
+
+/**
+ * At the end of a run with SCY_RUN_ID, keeps this shard's record beside its summary.json; nothing otherwise.
+ * `runConfig` is the run's config before the shard's share was taken: the settings all shards must agree on.
+ */
+export async function keepShardRecord(dir: string, o: { runConfig: Config; config: Config; recorder: Recorder; summary: RunSummary }): Promise<void> {
+  const { config, recorder, summary } = o;
+  if (config.runId === undefined) return;
+  await writeShardRecord(dir, {
+    runId: config.runId,
+    shard: config.shard,
+    drivesScaler: drivesScaler(config),
+    settings: reportedSettings(o.runConfig),
+    spans: recorder.spanWires(summary.overall.endMs),
+    lossesTotal: { ...recorder.lossesTotal },
+    summary,
+    intervals: recorder.intervals,
+    events: recorder.events,
+  });
 }
 
 export function readShardRecord(dir: string): ShardRecord {

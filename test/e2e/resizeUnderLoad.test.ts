@@ -47,9 +47,10 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     await cluster?.stop();
   });
 
-  it('keeps writing and reading through a grow and a shrink, and loses no acknowledged row', { timeout: 10 * 60_000 }, async () => {
+  it('keeps writing and reading from two loader threads through a grow and a shrink, and loses no acknowledged row', { timeout: 10 * 60_000 }, async () => {
     const config = testConfig({
       ...LOAD,
+      SCY_LOADER_THREADS: '2',
       SCY_KEYSPACE: 'resize_ks',
       SCY_RF: '1',
       SCY_MIN_NODES: '1',
@@ -73,7 +74,14 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     for (const p of s.phases.filter((x) => x.key !== 'waiting')) {
       assert.ok(p.writes.rows > 0, `rows written during ${p.label}`);
       assert.ok(p.reads.completed > 0, `reads completed during ${p.label}`);
+      // Both threads wrote and read in every phase, and their parts add up to the phase's figures.
+      const threads = p.threads ?? [];
+      assert.deepEqual(threads.map((t) => t.thread).sort(), [0, 1], `both threads in ${p.label}`);
+      assert.ok(threads.every((t) => t.rows > 0 && t.reads > 0), `${p.label}: ${JSON.stringify(threads)}`);
+      assert.equal(threads.reduce((n, t) => n + t.rows, 0), p.writes.rows);
+      assert.equal(threads.reduce((n, t) => n + t.reads, 0), p.reads.completed);
     }
+    assert.ok(deps.lines.some((l) => /load: 2 loader threads/.test(l)));
     assert.equal(s.resizes.length, 2);
     assert.ok(s.resizes.every((r) => r.outcome === 'completed' && r.cycle === 1), JSON.stringify(s.resizes));
     assert.equal(deps.lines.filter((l) => l.includes('Resize complete & healthy')).length, 2);
@@ -105,6 +113,8 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
       ...LOAD,
       SCY_CONTACT_POINTS: '127.0.0.1',
       SCY_KEYSPACE: 'kill_ks',
+      // The one-thread run (all load on the main thread) against real nodes.
+      SCY_LOADER_THREADS: '1',
       SCY_RF: '2',
       SCY_CONSISTENCY: 'ONE',
       SCY_DURATION: '30s',
@@ -148,7 +158,7 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
   });
 
   it('detects rows deleted or altered behind its back, by id, and fails with exit code 4', { timeout: 4 * 60_000 }, async () => {
-    const config = testConfig({ ...LOAD, SCY_KEYSPACE: 'loss_ks', SCY_RF: '1', SCY_DURATION: '8s' });
+    const config = testConfig({ ...LOAD, SCY_KEYSPACE: 'loss_ks', SCY_RF: '1', SCY_DURATION: '8s', SCY_LOADER_THREADS: '2' });
     const tampered = { deleted: [] as string[], altered: [] as string[] };
     const deps = capturedDeps({
       beforeVerify: async (client) => {
@@ -184,10 +194,10 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.ok(events.includes(`"row-corrupt"`) && events.includes('"column":"s3"'));
   });
 
-  it('the CLI stops on Ctrl+C: drains, verifies, prints the summary, exits 0; a second Ctrl+C exits 130 at once', { timeout: 3 * 60_000 }, async () => {
+  it('the CLI with two loader threads stops on Ctrl+C: drains, verifies, prints the summary, exits 0; a second Ctrl+C exits 130 at once', { timeout: 3 * 60_000 }, async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'srt-sigint-'));
     const args = ['dist/src/cli.js', '--contact-points', '127.0.0.1', '--local-dc', 'datacenter1', '--rf', '1', '--keyspace', 'sigint_ks',
-      '--write-workers', '1', '--batch-inflight', '2', '--read-rps', '50', '--report-secs', '1', '--out-dir', outDir];
+      '--write-workers', '1', '--batch-inflight', '2', '--read-rps', '50', '--report-secs', '1', '--loader-threads', '2', '--out-dir', outDir];
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
     const runUntil = (signals: number[]): Promise<{ code: number | null; out: string }> =>
       new Promise((resolve) => {

@@ -37,8 +37,9 @@ const RUN_ENV = {
   SCY_POLL_SECS: '1',
   SCY_CYCLES: '1',
   SCY_DURATION: '8m',
-  SCY_WRITE_WORKERS: '1',
-  SCY_BATCH_INFLIGHT: '3',
+  SCY_LOADER_THREADS: '2',
+  SCY_WRITE_WORKERS: '2',
+  SCY_BATCH_INFLIGHT: '6',
   SCY_BATCH_MIN: '5',
   SCY_BATCH_MAX: '10',
   SCY_READ_WORKERS: '1',
@@ -148,8 +149,12 @@ describe('one run split over 3 loader processes', { timeout: 15 * 60_000 }, () =
         const loader = parsed.run.nonce % MAX_LOADERS;
         loaders.set(loader, (loaders.get(loader) ?? 0) + 1);
       }
-      assert.deepEqual([...loaders.keys()].sort((a, b) => a - b), [0, 64, 128]);
-      for (const [i, x] of shardSummaries.entries()) assert.ok(loaders.get(i * 64)! >= x.overall.writes.rows, `shard ${i}'s rows are under its own loader number`);
+      // loader number = shard × 64 + thread, with the 2 loader threads of each shard
+      assert.deepEqual([...loaders.keys()].sort((a, b) => a - b), [0, 1, 64, 65, 128, 129]);
+      for (const [i, x] of shardSummaries.entries()) {
+        const mine = (loaders.get(i * 64) ?? 0) + (loaders.get(i * 64 + 1) ?? 0);
+        assert.ok(mine >= x.overall.writes.rows, `shard ${i}'s rows are under its own loader numbers`);
+      }
     } finally {
       await client.shutdown();
     }

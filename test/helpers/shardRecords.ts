@@ -45,12 +45,12 @@ export const SETTINGS_OF_RUN = { SCY_READ_RPS: 300, SCY_BATCH_INFLIGHT: 96, SCY_
 
 export function shardRecord(plan: ShardPlan): Omit<ShardRecord, 'format'> {
   const clock = new FakeClock(plan.startMs ?? 1_700_000_000_000);
-  const probes = { readTarget: () => 100, readsDue: () => 0, inflight: () => ({ inflight: 0, limit: 32 }), loader: () => ({ cpuPercent: 10, eventLoopDelayP99Ms: 1, rssMb: 100, heapMb: 50 }) };
+  const probes = { readTarget: () => 100, readsDue: () => 0, inflight: () => ({ inflight: 0, limit: 32 }), loader: () => ({ cpuPercent: 10, busiestThreadPercent: 10, eventLoopDelayP99Ms: 1, rssMb: 100, heapMb: 50 }) };
   const rec = new Recorder(clock, probes, { kind: 'waiting', cycle: 0, nodes: null, reason: 'first look at the cluster' });
   const startedAt = new Date(clock.now()).toISOString();
   for (const p of plan.phases) {
     rec.setPhase(p.phase);
-    for (const [rows, us] of p.writes) rec.recordWrite(rows, us);
+    for (const [rows, us] of p.writes) rec.recordWrite(rows, us, us / 2);
     for (const us of p.reads) rec.recordRead(us, us / 2);
     // time passes in report intervals, as in a run
     for (let t = 0; t < p.ms; t += 1000) {

@@ -249,6 +249,7 @@ describe('defaults', () => {
     assert.ok(!('default' in SETTINGS.password && SETTINGS.password.default !== undefined));
     assert.equal(cfg.durationSecs, undefined);
     assert.equal(cfg.cycles, undefined);
+    assert.equal(cfg.writeRowsPerSec, undefined, 'writes are closed-loop unless a rate is set');
   });
 
   test('an empty optional variable counts as unset', () => {
@@ -342,6 +343,8 @@ describe('validation: one line naming the SCY_ variable and what is allowed', ()
     { name: 'decimal below range', env: { SCY_POLL_SECS: '0' }, names: ['SCY_POLL_SECS'], allowed: /number from 0\.05/ },
     { name: 'infinite rate', env: { SCY_READ_RPS: 'Infinity' }, names: ['SCY_READ_RPS'], allowed: /number/ },
     { name: 'negative rate', env: { SCY_READ_RPS: '-5' }, names: ['SCY_READ_RPS'], allowed: /number from 0/ },
+    { name: 'zero write rate', env: { SCY_WRITE_ROWS_PER_SEC: '0' }, names: ['SCY_WRITE_ROWS_PER_SEC'], allowed: /number from 0\.001/ },
+    { name: 'non-number write rate as flag', flags: { writeRowsPerSec: 'fast' }, names: ['SCY_WRITE_ROWS_PER_SEC', '--write-rows-per-sec'], allowed: /number from 0\.001/ },
     { name: 'bad enum', env: { SCY_CONSISTENCY: 'SOMETIMES' }, names: ['SCY_CONSISTENCY'], allowed: /one of .*LOCAL_QUORUM/ },
     { name: 'bad bool', env: { SCY_TLS: 'maybe' }, names: ['SCY_TLS'], allowed: /1 or 0/ },
     { name: 'bad bool as flag', flags: { batchBiasHigh: 'sure' }, names: ['SCY_BATCH_BIAS_HIGH', '--batch-bias-high'], allowed: /1 or 0/ },

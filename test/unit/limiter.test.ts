@@ -1,161 +1,172 @@
 import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AimdLimiter, type Permit } from '../../src/load/limiter.js';
+import { AimdLimiter, type InflightLimiter, type Permit } from '../../src/load/limiter.js';
+import { SharedAimdLimiter } from '../../src/load/sharedLimiter.js';
 
 async function flush(): Promise<void> {
   for (let i = 0; i < 50; i++) await Promise.resolve();
   await new Promise<void>((r) => setImmediate(r));
 }
 
-function takeAll(l: AimdLimiter): Permit[] {
+function takeAll(l: InflightLimiter): Permit[] {
   const out: Permit[] = [];
   for (let p = l.tryAcquire(); p; p = l.tryAcquire()) out.push(p);
   return out;
 }
 
-describe('AimdLimiter', () => {
-  test('starts at its cap with nothing in flight', () => {
-    const l = new AimdLimiter(96);
-    assert.equal(l.limit, 96);
-    assert.equal(l.inflight, 0);
-    assert.equal(l.cuts, 0);
-  });
+// The AIMD rules are the same whether the state lives in this thread or in shared memory.
+const IMPLEMENTATIONS: [string, (cap: number, floor?: number, decrease?: number) => InflightLimiter][] = [
+  ['AimdLimiter', (cap, floor, decrease) => new AimdLimiter(cap, floor, decrease)],
+  ['SharedAimdLimiter (one thread)', (cap, floor, decrease) => new SharedAimdLimiter(SharedAimdLimiter.create(cap, floor, decrease))],
+];
 
-  test('tryAcquire hands out exactly `limit` permits, then null until one is released', () => {
-    const l = new AimdLimiter(5);
-    const permits = takeAll(l);
-    assert.equal(permits.length, 5);
-    assert.equal(l.inflight, 5);
-    assert.equal(l.tryAcquire(), null);
-    l.release(permits[0]!, 'neutral');
-    assert.equal(l.inflight, 4);
-    assert.ok(l.tryAcquire());
-    assert.equal(l.tryAcquire(), null);
-  });
-
-  test('never exceeds the cap however many batches succeed', () => {
-    const l = new AimdLimiter(8);
-    for (let i = 0; i < 10_000; i++) {
-      const p = l.tryAcquire();
-      assert.ok(p);
-      l.release(p, 'ok');
-      assert.ok(l.limit <= 8);
-    }
-    assert.equal(l.limit, 8);
-    assert.equal(takeAll(l).length, 8);
-  });
-
-  test('neutral releases neither cut nor grow', () => {
-    const l = new AimdLimiter(16);
-    const [p] = takeAll(l);
-    l.release(p!, 'overload');
-    assert.equal(l.limit, 8);
-    for (let i = 0; i < 100; i++) {
-      const q = l.tryAcquire()!;
-      l.release(q, 'neutral');
-    }
-    assert.equal(l.limit, 8);
-    assert.equal(l.cuts, 1);
-  });
-
-  test('overload halves the limit', () => {
-    const l = new AimdLimiter(100);
-    const p = l.tryAcquire()!;
-    l.release(p, 'overload');
-    assert.equal(l.limit, 50);
-    assert.equal(l.cuts, 1);
-    const q = l.tryAcquire()!;
-    l.release(q, 'overload');
-    assert.equal(l.limit, 25);
-    assert.equal(l.cuts, 2);
-  });
-
-  test('a burst of overloads from permits taken before the cut cuts once', () => {
-    const l = new AimdLimiter(64);
-    const before = takeAll(l);
-    assert.equal(before.length, 64);
-    for (const p of before) l.release(p, 'overload');
-    assert.equal(l.limit, 32, 'one congestion event halves once');
-    assert.equal(l.cuts, 1);
-    assert.equal(l.inflight, 0);
-    // a permit taken after the cut belongs to the new epoch: its overload is a new event
-    const after = l.tryAcquire()!;
-    l.release(after, 'overload');
-    assert.equal(l.limit, 16);
-    assert.equal(l.cuts, 2);
-  });
-
-  test('old-epoch overloads mixed with new-epoch ones cut once per epoch', () => {
-    const l = new AimdLimiter(64);
-    const old = [l.tryAcquire()!, l.tryAcquire()!, l.tryAcquire()!];
-    l.release(old[0]!, 'overload'); // cut 1 → 32
-    const fresh = l.tryAcquire()!;
-    l.release(old[1]!, 'overload'); // stale: ignored
-    l.release(fresh, 'overload'); // cut 2 → 16
-    l.release(old[2]!, 'overload'); // stale: ignored
-    assert.equal(l.limit, 16);
-    assert.equal(l.cuts, 2);
-  });
-
-  test('grows back additively, about +1 per window of acknowledged batches', () => {
-    const cap = 32;
-    const l = new AimdLimiter(cap);
-    l.release(l.tryAcquire()!, 'overload');
-    assert.equal(l.limit, 16);
-    // One window of L successes raises the limit by about one, not multiplicatively.
-    let releases = 0;
-    const stepsPerLevel: number[] = [];
-    let level = l.limit;
-    let since = 0;
-    while (l.limit < cap && releases < 100_000) {
-      const p = l.tryAcquire()!;
-      l.release(p, 'ok');
-      releases++;
-      since++;
-      assert.ok(l.limit - level <= 1, 'grows by at most one at a time');
-      if (l.limit > level) {
-        stepsPerLevel.push(since);
-        level = l.limit;
-        since = 0;
-      }
-    }
-    assert.equal(l.limit, cap);
-    assert.equal(stepsPerLevel.length, 16);
-    // From level L it takes about L successes to reach L + 1.
-    stepsPerLevel.forEach((n, i) => {
-      const L = 16 + i;
-      assert.ok(n >= L - 1 && n <= L + 2, `from ${L}: ${n} successes`);
+for (const [name, make] of IMPLEMENTATIONS) {
+  describe(`${name}: the AIMD limit`, () => {
+    test('starts at its cap with nothing in flight', () => {
+      const l = make(96);
+      assert.equal(l.limit, 96);
+      assert.equal(l.inflight, 0);
+      assert.equal(l.cuts, 0);
     });
-    const expected = Array.from({ length: 16 }, (_, i) => 16 + i).reduce((a, b) => a + b, 0);
-    assert.ok(Math.abs(releases - expected) <= 20, `${releases} successes to recover, expected ≈ ${expected}`);
-  });
 
-  test('the floor is respected however many overloads arrive', () => {
-    const l = new AimdLimiter(40, 3);
-    for (let i = 0; i < 50; i++) {
+    test('tryAcquire hands out exactly `limit` permits, then null until one is released', () => {
+      const l = make(5);
+      const permits = takeAll(l);
+      assert.equal(permits.length, 5);
+      assert.equal(l.inflight, 5);
+      assert.equal(l.tryAcquire(), null);
+      l.release(permits[0]!, 'neutral');
+      assert.equal(l.inflight, 4);
+      assert.ok(l.tryAcquire());
+      assert.equal(l.tryAcquire(), null);
+    });
+
+    test('never exceeds the cap however many batches succeed', () => {
+      const l = make(8);
+      for (let i = 0; i < 10_000; i++) {
+        const p = l.tryAcquire();
+        assert.ok(p);
+        l.release(p, 'ok');
+        assert.ok(l.limit <= 8);
+      }
+      assert.equal(l.limit, 8);
+      assert.equal(takeAll(l).length, 8);
+    });
+
+    test('neutral releases neither cut nor grow', () => {
+      const l = make(16);
+      const [p] = takeAll(l);
+      l.release(p!, 'overload');
+      assert.equal(l.limit, 8);
+      for (let i = 0; i < 100; i++) {
+        const q = l.tryAcquire()!;
+        l.release(q, 'neutral');
+      }
+      assert.equal(l.limit, 8);
+      assert.equal(l.cuts, 1);
+    });
+
+    test('overload halves the limit', () => {
+      const l = make(100);
       const p = l.tryAcquire()!;
-      assert.ok(p, 'the floor still admits work');
       l.release(p, 'overload');
-      assert.ok(l.limit >= 3);
-    }
-    assert.equal(l.limit, 3);
-    assert.equal(takeAll(l).length, 3);
-  });
+      assert.equal(l.limit, 50);
+      assert.equal(l.cuts, 1);
+      const q = l.tryAcquire()!;
+      l.release(q, 'overload');
+      assert.equal(l.limit, 25);
+      assert.equal(l.cuts, 2);
+    });
 
-  test('a custom decrease factor is used', () => {
-    const l = new AimdLimiter(100, 1, 0.8);
-    l.release(l.tryAcquire()!, 'overload');
-    assert.equal(l.limit, 80);
-  });
+    test('a burst of overloads from permits taken before the cut cuts once', () => {
+      const l = make(64);
+      const before = takeAll(l);
+      assert.equal(before.length, 64);
+      for (const p of before) l.release(p, 'overload');
+      assert.equal(l.limit, 32, 'one congestion event halves once');
+      assert.equal(l.cuts, 1);
+      assert.equal(l.inflight, 0);
+      // a permit taken after the cut belongs to the new epoch: its overload is a new event
+      const after = l.tryAcquire()!;
+      l.release(after, 'overload');
+      assert.equal(l.limit, 16);
+      assert.equal(l.cuts, 2);
+    });
 
-  test('acquire resolves at once while under the limit', async () => {
-    const l = new AimdLimiter(2);
-    const p = await l.acquire();
-    assert.ok(p);
-    assert.equal(l.inflight, 1);
-  });
+    test('old-epoch overloads mixed with new-epoch ones cut once per epoch', () => {
+      const l = make(64);
+      const old = [l.tryAcquire()!, l.tryAcquire()!, l.tryAcquire()!];
+      l.release(old[0]!, 'overload'); // cut 1 → 32
+      const fresh = l.tryAcquire()!;
+      l.release(old[1]!, 'overload'); // stale: ignored
+      l.release(fresh, 'overload'); // cut 2 → 16
+      l.release(old[2]!, 'overload'); // stale: ignored
+      assert.equal(l.limit, 16);
+      assert.equal(l.cuts, 2);
+    });
 
+    test('grows back additively, about +1 per window of acknowledged batches', () => {
+      const cap = 32;
+      const l = make(cap);
+      l.release(l.tryAcquire()!, 'overload');
+      assert.equal(l.limit, 16);
+      // One window of L successes raises the limit by about one, not multiplicatively.
+      let releases = 0;
+      const stepsPerLevel: number[] = [];
+      let level = l.limit;
+      let since = 0;
+      while (l.limit < cap && releases < 100_000) {
+        const p = l.tryAcquire()!;
+        l.release(p, 'ok');
+        releases++;
+        since++;
+        assert.ok(l.limit - level <= 1, 'grows by at most one at a time');
+        if (l.limit > level) {
+          stepsPerLevel.push(since);
+          level = l.limit;
+          since = 0;
+        }
+      }
+      assert.equal(l.limit, cap);
+      assert.equal(stepsPerLevel.length, 16);
+      // From level L it takes about L successes to reach L + 1.
+      stepsPerLevel.forEach((n, i) => {
+        const L = 16 + i;
+        assert.ok(n >= L - 1 && n <= L + 2, `from ${L}: ${n} successes`);
+      });
+      const expected = Array.from({ length: 16 }, (_, i) => 16 + i).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(releases - expected) <= 20, `${releases} successes to recover, expected ≈ ${expected}`);
+    });
+
+    test('the floor is respected however many overloads arrive', () => {
+      const l = make(40, 3);
+      for (let i = 0; i < 50; i++) {
+        const p = l.tryAcquire()!;
+        assert.ok(p, 'the floor still admits work');
+        l.release(p, 'overload');
+        assert.ok(l.limit >= 3);
+      }
+      assert.equal(l.limit, 3);
+      assert.equal(takeAll(l).length, 3);
+    });
+
+    test('a custom decrease factor is used', () => {
+      const l = make(100, 1, 0.8);
+      l.release(l.tryAcquire()!, 'overload');
+      assert.equal(l.limit, 80);
+    });
+
+    test('acquire resolves at once while under the limit', async () => {
+      const l = make(2);
+      const p = await l.acquire();
+      assert.ok(p);
+      assert.equal(l.inflight, 1);
+    });
+  });
+}
+
+describe('AimdLimiter: waiters', () => {
   test('acquire waits while full and waiters wake in order, one per release', async () => {
     const l = new AimdLimiter(2);
     const held = takeAll(l);

@@ -158,10 +158,10 @@ describe('SpanAccumulator', () => {
 
   test('loader figures merge time-weighted (cpu) and as peaks (delay, memory)', () => {
     const a = new SpanAccumulator(0);
-    a.loader = { cpuPercent: 10, eventLoopDelayP99Ms: 5, rssMb: 100, heapMb: 50 };
+    a.loader = { cpuPercent: 10, busiestThreadPercent: 10, eventLoopDelayP99Ms: 5, rssMb: 100, heapMb: 50 };
     a.loaderWeightMs = 1000;
     const b = new SpanAccumulator(1000);
-    b.loader = { cpuPercent: 70, eventLoopDelayP99Ms: 2, rssMb: 300, heapMb: 40 };
+    b.loader = { cpuPercent: 70, busiestThreadPercent: 70, eventLoopDelayP99Ms: 2, rssMb: 300, heapMb: 40 };
     b.loaderWeightMs = 3000;
     a.merge(b);
     near(a.loader.cpuPercent, 55, 'cpu');
@@ -190,7 +190,7 @@ describe('Recorder', () => {
       readTarget: () => probe.target,
       readsDue: () => probe.due,
       inflight: () => ({ inflight: probe.inflight, limit: probe.limit }),
-      loader: () => ({ cpuPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
+      loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
     };
     const rec = new Recorder(clock, probes, initial);
     return { clock, probe, rec };
@@ -198,12 +198,12 @@ describe('Recorder', () => {
 
   test('samples before setPhase go to the old phase, after it to the new one', async () => {
     const { clock, rec } = setup();
-    rec.recordWrite(10, 1000);
-    rec.recordWrite(10, 1000);
+    rec.recordWrite(10, 1000, 1000);
+    rec.recordWrite(10, 1000, 1000);
     await clock.advance(500);
     rec.recordRead(2000, 1000);
     rec.setPhase(resizing(3, 6, 1));
-    rec.recordWrite(25, 9000);
+    rec.recordWrite(25, 9000, 9000);
     rec.recordReadError('timeout');
     await clock.advance(500);
     rec.finish();
@@ -230,7 +230,7 @@ describe('Recorder', () => {
     let reads = 0;
     for (let step = 0; step < 40; step++) {
       const n = 1 + (step % 7);
-      rec.recordWrite(n, 1000 + step * 100);
+      rec.recordWrite(n, 1000 + step * 100, 1000 + step * 100);
       rows += n;
       if (step % 2 === 0) {
         rec.recordRead(500, 400);
@@ -241,7 +241,7 @@ describe('Recorder', () => {
       if (step % 4 === 3) rec.tick();
       if (step % 10 === 9 && phases.length > 0) rec.setPhase(phases.shift()!);
     }
-    rec.recordWrite(5, 100);
+    rec.recordWrite(5, 100, 100);
     rows += 5;
     rec.finish();
     const reports = rec.phaseReports();
@@ -271,13 +271,13 @@ describe('Recorder', () => {
 
   test('byPhaseKey merges the two steady@3 occurrences; its rate is over time spent in the phase', async () => {
     const { clock, rec } = setup();
-    for (let i = 0; i < 10; i++) rec.recordWrite(100, 1000); // 1000 rows in 10 s
+    for (let i = 0; i < 10; i++) rec.recordWrite(100, 1000, 1000); // 1000 rows in 10 s
     await clock.advance(10_000);
     rec.setPhase(resizing(3, 6, 1));
-    rec.recordWrite(10, 1000);
+    rec.recordWrite(10, 1000, 1000);
     await clock.advance(100_000); // a long resize with almost no writes
     rec.setPhase(steady(3, 2));
-    for (let i = 0; i < 30; i++) rec.recordWrite(100, 1000); // 3000 rows in 10 s
+    for (let i = 0; i < 30; i++) rec.recordWrite(100, 1000, 1000); // 3000 rows in 10 s
     await clock.advance(10_000);
     rec.finish();
     const groups = rec.byPhaseKey();
@@ -319,7 +319,7 @@ describe('Recorder', () => {
     const ivs: IntervalReport[] = [];
     const ends: PhaseReport[] = [];
     rec.addOutput({ interval: (iv) => ivs.push(iv), phaseEnded: (p) => ends.push(p) });
-    rec.recordWrite(1, 1);
+    rec.recordWrite(1, 1, 1);
     await clock.advance(100);
     rec.tick();
     rec.setPhase(resizing(3, 6, 1));
@@ -391,6 +391,11 @@ function phase(
       failedRows: 0,
       batchLatency: lat(o.writeP99 ?? 10),
       rowLatency: lat(o.writeP99 ?? 10),
+      serviceLatency: lat(o.writeP99 ?? 10),
+      rowsDue: 0,
+      rowsSent: 0,
+      targetRowsPerSec: 0,
+      behindRows: 0,
     },
     reads: {
       scheduled: o.reads ?? 1000,
@@ -404,7 +409,7 @@ function phase(
       notYetVisible: 0,
       corrupt: 0,
     },
-    loader: { cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 },
+    loader: { cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 },
     index: phaseIndex++,
     phase: p,
     key: phaseKey(p),

@@ -6,6 +6,7 @@ import { memoryLogger } from '../../src/log.js';
 import { IdLedger } from '../../src/load/idLedger.js';
 import { Pacer } from '../../src/load/pacer.js';
 import { Readers } from '../../src/load/readers.js';
+import { ledgerPicker } from '../../src/load/rowPicker.js';
 import { RECHECK_CONSISTENCY } from '../../src/load/rowRead.js';
 import { COLUMNS } from '../../src/db/schema.js';
 import { parseId, rowValues, type RunIdentity } from '../../src/load/rowContent.js';
@@ -54,7 +55,7 @@ function setup(o: { clock: Clock; client: cassandra.Client; rate: number; rows?:
     readTarget: () => o.rate,
     readsDue: () => pacer.dueBy(o.clock.monotonic()),
     inflight: () => ({ inflight: 0, limit: 1 }),
-    loader: () => ({ cpuPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 }),
+    loader: () => ({ cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 }),
   };
   const recorder = new Recorder(o.clock, probes, { kind: 'steady', nodes: 1, cycle: 0 });
   const readers = new Readers({
@@ -64,8 +65,7 @@ function setup(o: { clock: Clock; client: cassandra.Client; rate: number; rows?:
     workers: o.workers ?? 1,
     maxInflightPerWorker: o.perWorker ?? 512,
     recheckDelaysMs: o.recheckDelaysMs ?? [10, 20],
-    run: RUN,
-    ledger,
+    rows: ledgerPicker(ledger, RUN),
     pacer,
     recorder,
     clock: o.clock,

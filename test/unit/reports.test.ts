@@ -70,7 +70,7 @@ test('status line shows phase, rates, latencies, nonzero errors, loader and scal
   const line = renderStatusLine(calm, 'holding 30s', { color: false });
   assert.match(line, /^cycle 1 · steady@1 · writes [\d,]+ rows\/s in-flight \d+\/64 p50 [\d.]+ms p99 [\d.]+ms/);
   assert.match(line, /reads 500 of 500\/s p50 [\d.]+ms p99 [\d.]+ms/);
-  assert.match(line, /loader cpu \d+% loop p99 [\d.]+ms rss \d+MB · scaler holding 30s$/);
+  assert.match(line, /loader cpu \d+% busiest thread \d+% loop p99 [\d.]+ms rss \d+MB · scaler holding 30s$/);
   assert.doesNotMatch(line, /errors|missing|corrupt/);
   assert.doesNotMatch(line, ANSI);
 
@@ -83,6 +83,39 @@ test('status line shows phase, rates, latencies, nonzero errors, loader and scal
   assert.match(line2, /read errors timeout \d+/);
   assert.match(line2, /missing 2 corrupt 1/);
   assert.match(line2, ANSI);
+});
+
+test('open-loop writes: the status line shows rows/s of the target and the rows behind only when there are any', () => {
+  const { intervals } = buildSampleRun();
+  const iv = intervals[0]!;
+  const onTime = { ...iv, writes: { ...iv.writes, rowsPerSec: 9_990, targetRowsPerSec: 10_000, rowsDue: 50_000, rowsSent: 50_000, behindRows: 0 } };
+  const line = renderStatusLine(onTime, 'holding 30s', { color: false });
+  assert.match(line, /writes 9,990 of 10,000 rows\/s in-flight/);
+  assert.doesNotMatch(line, /behind/);
+  const stalled = { ...onTime, writes: { ...onTime.writes, rowsPerSec: 1_200, behindRows: 25_000 } };
+  assert.match(renderStatusLine(stalled, 'polling', { color: false }), /writes behind 25,000 rows \(3s\)/);
+  assert.doesNotMatch(renderStatusLine(iv, 'polling', { color: false }), / of [\d,]+ rows\/s|behind/, 'closed loop: no target, no backlog');
+});
+
+test('open-loop writes: the summary names the target and shows the rows behind per phase and the rows due', () => {
+  const { summary } = buildSampleRun();
+  const open = <T extends { writes: typeof summary.overall.writes }>(s: T, behindRows: number): T => ({
+    ...s,
+    writes: { ...s.writes, targetRowsPerSec: 2 * s.writes.rowsPerSec, rowsDue: 2 * s.writes.rows, rowsSent: s.writes.rows, behindRows },
+  });
+  const openSummary = { ...summary, overall: open(summary.overall, 4321), phases: summary.phases.map((p, i) => open(p, i * 1000)), byPhaseKey: summary.byPhaseKey.map((k) => open(k, 0)) };
+  const text = renderSummaryTable(openSummary, { color: false });
+  const lines = text.split('\n');
+  const start = lines.indexOf('Throughput and data per phase');
+  assert.match(lines[start + 2]!, /rows\/s  behind  failed rows/);
+  const rule = lines.findIndex((l, i) => i > start && l.startsWith('──'));
+  const last = openSummary.phases.length - 1;
+  assert.match(lines[rule + 1 + last]!, new RegExp(` ${fmtRate(openSummary.phases[last]!.writes.rowsPerSec)} +${fmtCount(last * 1000)} `));
+  const target = Math.max(...openSummary.phases.map((p) => p.writes.targetRowsPerSec));
+  assert.ok(lines.includes(`open-loop writes at ${fmtRate(target)} rows/s; behind: the most rows due and not yet sent at an interval end`));
+  assert.match(text, new RegExp(`rows written +${fmtCount(summary.overall.writes.rows)} of ${fmtCount(2 * summary.overall.writes.rows)} due .*open-loop\\); up to 4,321 rows behind`));
+  for (const line of lines) assert.ok(visibleWidth(line) <= 120, `fits 120 columns: "${line}"`);
+  assert.doesNotMatch(renderSummaryTable(summary, { color: false }), /behind|due \(/, 'closed loop: no schedule figures');
 });
 
 test('NDJSON writer appends one object per line and reads back in order', async () => {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig, type Config } from '../../src/config/load.js';
-import { drivesScaler, runFolder, shardShare, splitRate, splitWhole } from '../../src/config/shard.js';
-import { idBytes } from '../../src/load/rowContent.js';
-import { MAX_THREADS_PER_SHARD, runBaseIdentity, sharedRunIdentity, shardLoaderIdentity } from '../../src/load/shardIdentity.js';
+import { drivesScaler, runFolder, shardShare, splitRate } from '../../src/config/shard.js';
+import { idBytes, loaderIdentity } from '../../src/load/rowContent.js';
+import { MAX_THREADS_PER_SHARD, sharedRunIdentity, shardBaseIdentity } from '../../src/load/shardIdentity.js';
 
 const BASE = { SCY_CONTACT_POINTS: '127.0.0.1' };
 const cfg = (env: Record<string, string>): Config => loadConfig({ env: { ...BASE, ...env }, flags: {}, envFile: null, cwd: '/' });
@@ -61,9 +61,9 @@ describe('shard settings', () => {
 });
 
 describe('shard share of the offered load', () => {
-  test('whole parts add up to the whole and differ by at most one', () => {
-    for (const [total, n] of [[96, 3], [97, 3], [5, 5], [100, 7], [1, 1], [64, 64]] as const) {
-      const parts = Array.from({ length: n }, (_, i) => splitWhole(total, i, n));
+  test('in-flight batches split into whole parts that add up to the whole and differ by at most one', () => {
+    for (const [total, n] of [[96, 3], [97, 3], [5, 5], [100, 7], [64, 64]] as const) {
+      const parts = Array.from({ length: n }, (_, i) => shardShare(cfg({ SCY_RUN_ID: 'r', SCY_BATCH_INFLIGHT: String(total), SCY_SHARD: `${i}/${n}` })).batchInflight);
       assert.equal(parts.reduce((a, b) => a + b, 0), total);
       assert.ok(Math.max(...parts) - Math.min(...parts) <= 1);
     }
@@ -76,30 +76,38 @@ describe('shard share of the offered load', () => {
     }
   });
 
-  test("each shard's config carries its share of reads/s and in-flight batches, the rest unchanged", () => {
-    const env = { SCY_RUN_ID: 'r', SCY_READ_RPS: '1000', SCY_BATCH_INFLIGHT: '97', SCY_WRITE_WORKERS: '5' };
+  test("each shard's config carries its share of reads/s, offered write rows/s and in-flight batches, the rest unchanged", () => {
+    const env = { SCY_RUN_ID: 'r', SCY_READ_RPS: '1000', SCY_WRITE_ROWS_PER_SEC: '20000', SCY_BATCH_INFLIGHT: '97', SCY_WRITE_WORKERS: '5' };
     const shares = [0, 1, 2].map((i) => shardShare(cfg({ ...env, SCY_SHARD: `${i}/3` })));
     assert.deepEqual(shares.map((s) => s.readRps), [333.334, 333.333, 333.333]);
+    assert.deepEqual(shares.map((s) => s.writeRowsPerSec), [6666.667, 6666.667, 6666.666]);
     assert.deepEqual(shares.map((s) => s.batchInflight), [33, 32, 32]);
     assert.ok(shares.every((s) => s.writeWorkers === 5));
   });
 });
 
 describe('shard row ids', () => {
-  test('every shard derives the same base from the run id; different run ids differ', () => {
+  test('every shard derives the same base from the run id; different run ids differ; no run id, a fresh base', () => {
     assert.deepEqual(sharedRunIdentity('run-a'), sharedRunIdentity('run-a'));
-    assert.deepEqual(runBaseIdentity({ runId: 'run-a' }, 123), sharedRunIdentity('run-a'));
+    assert.deepEqual(shardBaseIdentity({ runId: 'run-a', shard: { index: 0 } }, 123), sharedRunIdentity('run-a'));
     assert.notDeepEqual(sharedRunIdentity('run-a'), sharedRunIdentity('run-b'));
     assert.ok(sharedRunIdentity('run-a').startMs < 2 ** 40);
+    const fresh = shardBaseIdentity({ shard: { index: 0 } }, 123);
+    assert.equal(fresh.startMs, 123);
+    assert.equal(fresh.firstLoader, undefined, 'a one-process run is unchanged');
   });
 
-  test('the same sequence number under different shards or threads gives different ids', () => {
-    const base = sharedRunIdentity('run-x');
+  test('thread t of shard i writes as loader i × 64 + t: the same sequence number never gives the same id twice', () => {
     const seen = new Set<string>();
     for (const shard of [0, 1, 63]) {
-      for (const thread of [0, 1, MAX_THREADS_PER_SHARD - 1]) seen.add(idBytes(shardLoaderIdentity(base, shard, thread), 7).toString('hex'));
+      const base = shardBaseIdentity({ runId: 'run-x', shard: { index: shard } }, 0);
+      for (const thread of [0, 1, MAX_THREADS_PER_SHARD - 1]) {
+        const id = loaderIdentity(base, thread);
+        assert.equal(id.nonce % 4096, shard * 64 + thread);
+        seen.add(idBytes(id, 7).toString('hex'));
+      }
     }
     assert.equal(seen.size, 9);
-    assert.throws(() => shardLoaderIdentity(base, 0, MAX_THREADS_PER_SHARD), /at most 64/);
+    assert.throws(() => loaderIdentity(shardBaseIdentity({ runId: 'run-x', shard: { index: 63 } }, 0), 64), /loader 4096 out of/);
   });
 });

@@ -154,3 +154,15 @@ test('merge given the run folder takes the shard-<i> folders in it and writes me
   assert.ok(existsSync(join(run, 'merged', 'summary.json')));
   assert.ok(lines.some((l) => l.includes('merged 3 shards of run run-1')));
 });
+
+test('the charts\' intervals carry every shard\'s rows and reads once, on the scaler shard\'s timeline', async () => {
+  const plans = threeShards();
+  const dirs = await shardFolders(plans);
+  const inputs = dirs.map((dir) => ({ dir, record: readShardRecord(dir) }));
+  const { intervals } = mergeShardRecords(inputs, TOOL);
+  const total = (f: (iv: (typeof intervals)[number]) => number, ivs: readonly (typeof intervals)[number][]): number => ivs.reduce((a, iv) => a + f(iv), 0);
+  assert.equal(intervals.length, inputs[0]!.record.intervals.length);
+  assert.equal(total((iv) => iv.writes.rows, intervals), inputs.reduce((a, i) => a + total((iv) => iv.writes.rows, i.record.intervals), 0));
+  assert.equal(total((iv) => iv.reads.completed, intervals), inputs.reduce((a, i) => a + total((iv) => iv.reads.completed, i.record.intervals), 0));
+  for (const iv of intervals) assert.ok(Math.abs(iv.writes.rowsPerSec - (iv.durationMs > 0 ? (iv.writes.rows * 1000) / iv.durationMs : 0)) < 1e-9);
+});

@@ -1,0 +1,109 @@
+import type cassandra from 'cassandra-driver';
+import type { Clock } from '../clock.js';
+import type { SchemaTarget } from '../db/schema.js';
+import type { Logger } from '../log.js';
+import { LoaderProbe } from '../metrics/loaderProbe.js';
+import type { LoaderSample } from '../metrics/span.js';
+import type { LoadRecorder } from '../metrics/spanRecorder.js';
+import type { VerificationReport } from '../metrics/types.js';
+import type { WritesOffered } from '../metrics/recorder.js';
+import { offered, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
+import { IdLedger } from './idLedger.js';
+import { AimdLimiter } from './limiter.js';
+import { Loader, type DrainResult, type LoaderConfig } from './loader.js';
+import { Pacer } from './pacer.js';
+import { loaderIdentity, type RunIdentity } from './rowContent.js';
+import { ledgerPicker } from './rowPicker.js';
+
+export interface InProcessLoadOptions {
+  client: cassandra.Client;
+  config: LoaderConfig & { batchInflight: number; idPoolSize: number; writeRowsPerSec?: number | undefined };
+  target: SchemaTarget;
+  run: RunIdentity;
+  recorder: LoadRecorder;
+  clock: Clock;
+  log: Logger;
+}
+
+/** The whole load on the main thread, recording straight into the run's recorder: SCY_LOADER_THREADS=1. */
+export class InProcessLoad implements LoadEngine {
+  readonly threads = 1;
+  readonly failures: readonly LoaderFailure[] = [];
+  private readonly limiter: AimdLimiter;
+  private readonly pacer: Pacer;
+  private readonly writeSchedule: Pacer | null;
+  private readonly ledger: IdLedger;
+  private readonly loaderRun: Loader;
+  private readonly probe = new LoaderProbe();
+
+  constructor(private readonly o: InProcessLoadOptions) {
+    this.limiter = new AimdLimiter(o.config.batchInflight);
+    this.pacer = new Pacer(o.clock, Math.max(o.config.readRps, 1e-9));
+    this.ledger = new IdLedger(o.config.idPoolSize);
+    const rate = writeRate(o.config);
+    this.writeSchedule = rate === null ? null : new Pacer(o.clock, rate);
+    const identity = loaderIdentity(o.run, 0);
+    this.loaderRun = new Loader({
+      client: o.client,
+      config: o.config,
+      target: o.target,
+      identity,
+      ledger: this.ledger,
+      rows: ledgerPicker(this.ledger, identity),
+      limiter: this.limiter,
+      readSchedule: this.pacer,
+      writeSchedule: this.writeSchedule,
+      recorder: o.recorder,
+      clock: o.clock,
+      log: o.log,
+    });
+  }
+
+  async start(): Promise<void> {
+    this.loaderRun.start();
+  }
+
+  closeInterval(): Promise<null> {
+    return Promise.resolve(null);
+  }
+
+  get readsStarted(): boolean {
+    return this.loaderRun.readsStarted;
+  }
+
+  readsDue(nowMs: number): number {
+    return this.readsStarted ? this.pacer.dueBy(nowMs) : 0;
+  }
+
+  inflight(): { inflight: number; limit: number } {
+    return { inflight: this.limiter.inflight, limit: this.limiter.limit };
+  }
+
+  writesOffered(nowMs: number): WritesOffered | null {
+    return this.writeSchedule && offered(this.writeSchedule, writeRate(this.o.config)!, nowMs);
+  }
+
+  loader(): LoaderSample {
+    return this.probe.sample();
+  }
+
+  get acknowledgedRows(): number {
+    return this.ledger.acknowledgedRows;
+  }
+
+  stop(): void {
+    this.loaderRun.stop();
+  }
+
+  drain(timeoutMs: number): Promise<DrainResult> {
+    return this.loaderRun.drain(timeoutMs);
+  }
+
+  verify(limit: number): Promise<VerificationReport | null> {
+    return this.loaderRun.verify(limit);
+  }
+
+  async close(): Promise<void> {
+    this.probe.stop();
+  }
+}

@@ -1,0 +1,298 @@
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/load.js';
+import type { SchemaTarget } from '../db/schema.js';
+import type { InstantClientOptions } from '../local/instantClient.js';
+import type { Logger } from '../log.js';
+import { LoaderProbe } from '../metrics/loaderProbe.js';
+import { SpanAccumulator, type LoaderSample } from '../metrics/span.js';
+import type { EventInput } from '../metrics/spanRecorder.js';
+import { IntervalCounter } from '../metrics/threadRecorder.js';
+import type { VerificationReport } from '../metrics/types.js';
+import type { WritesOffered } from '../metrics/recorder.js';
+import { offered, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
+import { LedgerBoard } from './ledgerBoard.js';
+import type { DrainResult, LoaderConfig } from './loader.js';
+import type { RunIdentity } from './rowContent.js';
+import { SharedAimdLimiter } from './sharedLimiter.js';
+import { SharedPacer } from './sharedPacer.js';
+import type { Clock } from '../clock.js';
+import type { CollectReply, FromWorker, Replies, Request, ThreadHealth, WorkerSetup } from './threadProtocol.js';
+
+export interface ThreadedLoadOptions {
+  threads: number;
+  config: Config;
+  target: SchemaTarget;
+  run: RunIdentity;
+  clock: Clock;
+  log: Logger;
+  /** Losses and events the threads report, handed on in the order they arrive. */
+  onLoss(kind: 'missing' | 'corrupt', id: string, detectedBy: 'read' | 'sweep', detail?: string): void;
+  onEvent(e: EventInput): void;
+  /** Bench and test seam: thread i uses the in-process stand-in standIn(i) instead of a CQL client. */
+  standIn?: (thread: number) => InstantClientOptions;
+}
+
+/** `total` split over `parts` as evenly as whole numbers allow, each part at least `min`. */
+export function shareOf(total: number, parts: number, index: number, min = 0): number {
+  const base = Math.floor(total / parts) + (index < total % parts ? 1 : 0);
+  return Math.max(min, base);
+}
+
+interface Thread {
+  index: number;
+  worker: Worker;
+  pending: Map<number, { type: Request['type']; resolve: (v: unknown) => void }>;
+  dead: boolean;
+  closing: boolean;
+  health: ThreadHealth;
+  acknowledgedRows: number;
+  readsStarted: boolean;
+}
+
+/**
+ * The load in worker threads, each with its own CQL client, sharing one in-flight limit, one read schedule and
+ * the interval boundaries through shared memory. The main thread keeps no per-request work: it collects each
+ * thread's span once per report interval and merges them (histograms exactly).
+ */
+export class ThreadedLoad implements LoadEngine {
+  readonly failures: LoaderFailure[] = [];
+  private readonly list: Thread[] = [];
+  private readonly limiter: SharedAimdLimiter;
+  private readonly pacer: SharedPacer;
+  private readonly writeSchedule: SharedPacer | null;
+  private readonly counter: IntervalCounter;
+  private readonly probe = new LoaderProbe();
+  private nextId = 0;
+  private readonly setupBase: Omit<WorkerSetup, 'thread'>;
+
+  constructor(private readonly o: ThreadedLoadOptions) {
+    const { config } = o;
+    const limiterHandle = SharedAimdLimiter.create(config.batchInflight);
+    const scheduleHandle = SharedPacer.create(Math.max(config.readRps, 1e-9));
+    const interval = IntervalCounter.create();
+    const rate = writeRate(config);
+    const writeHandle = rate === null ? null : SharedPacer.create(rate);
+    this.writeSchedule = writeHandle && new SharedPacer(writeHandle, o.clock);
+    this.limiter = new SharedAimdLimiter(limiterHandle);
+    this.pacer = new SharedPacer(scheduleHandle, o.clock);
+    this.counter = new IntervalCounter(interval);
+    const loader: LoaderConfig = {
+      writeWorkers: config.writeWorkers,
+      readWorkers: config.readWorkers,
+      readRps: config.readRps,
+      batchMin: config.batchMin,
+      batchMax: config.batchMax,
+      batchBiasHigh: config.batchBiasHigh,
+      batchesPerCycle: config.batchesPerCycle,
+      consistency: config.consistency,
+    };
+    this.setupBase = {
+      threads: o.threads,
+      connection: {
+        contactPoints: config.contactPoints,
+        port: config.port,
+        localDc: config.localDc,
+        username: config.username,
+        consistency: config.consistency,
+        requestTimeoutSecs: config.requestTimeoutSecs,
+        tls: config.tls,
+        tlsCaFile: config.tlsCaFile,
+        password: config.password?.reveal() ?? null,
+      },
+      loader,
+      target: o.target,
+      idPoolSize: config.idPoolSize,
+      run: o.run,
+      shared: { limiter: limiterHandle, readSchedule: scheduleHandle, writeSchedule: writeHandle, ledgers: LedgerBoard.create(o.threads), interval },
+    };
+  }
+
+  get threads(): number {
+    return this.o.threads;
+  }
+
+  /** Spawns every thread and starts the load once all are connected; rejects (and ends them) when one cannot connect. */
+  async start(): Promise<void> {
+    const ready = Array.from({ length: this.o.threads }, (_, i) => this.spawn(i));
+    const outcomes = await Promise.all(ready);
+    const failed = outcomes.find((x) => x !== null);
+    if (failed) {
+      await Promise.all(this.list.map((t) => t.worker.terminate()));
+      throw new Error(failed);
+    }
+    await Promise.all(this.list.map((t) => this.call(t, { type: 'start' })));
+  }
+
+  private spawn(index: number): Promise<string | null> {
+    const { config } = this.o;
+    const setup: WorkerSetup = {
+      ...this.setupBase,
+      ...(this.o.standIn ? { standIn: this.o.standIn(index) } : {}),
+      thread: index,
+      loader: {
+        ...this.setupBase.loader,
+        writeWorkers: shareOf(config.writeWorkers, this.o.threads, index, config.writeWorkers > 0 ? 1 : 0),
+        readWorkers: shareOf(config.readWorkers, this.o.threads, index, config.readWorkers > 0 ? 1 : 0),
+      },
+    };
+    const worker = new Worker(new URL('./loadWorker.js', import.meta.url), { workerData: setup });
+    const t: Thread = {
+      index,
+      worker,
+      pending: new Map(),
+      dead: false,
+      closing: false,
+      health: { busyPercent: 0, loopP99Ms: 0 },
+      acknowledgedRows: 0,
+      readsStarted: false,
+    };
+    this.list.push(t);
+    return new Promise((resolveReady) => {
+      worker.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'ready':
+            return resolveReady(null);
+          case 'setup-failed':
+            return resolveReady(`loader thread ${index} cannot connect: ${m.error}`);
+          case 'reply': {
+            const p = t.pending.get(m.id);
+            t.pending.delete(m.id);
+            return p?.resolve(m.value);
+          }
+          case 'log':
+            return this.o.log.child(m.tag)[m.level](m.msg);
+          case 'loss':
+            return this.o.onLoss(m.kind, m.id, m.detectedBy, m.detail);
+          case 'event':
+            return this.o.onEvent({ ...m.event, thread: index });
+        }
+      });
+      worker.on('error', (err) => this.died(t, err.stack?.split('\n')[0] ?? String(err)));
+      worker.on('exit', (code) => {
+        if (!t.closing) this.died(t, `exited with code ${code}`);
+        resolveReady(`loader thread ${index} ended before it was ready`);
+      });
+    });
+  }
+
+  /** A thread that ended unasked: reported once, its open requests answered with what is known. */
+  private died(t: Thread, error: string): void {
+    if (t.dead) return;
+    t.dead = true;
+    this.failures.push({ thread: t.index, error, acknowledgedRows: t.acknowledgedRows });
+    this.o.log.error(`loader thread ${t.index} died: ${error}; its load stops, and the run cannot pass`);
+    this.o.onEvent({ type: 'loader-thread-died', thread: t.index, error, acknowledgedRows: t.acknowledgedRows });
+    for (const [, p] of t.pending) p.resolve(this.fallback(t, p.type));
+    t.pending.clear();
+  }
+
+  private fallback(t: Thread, type: Request['type']): unknown {
+    switch (type) {
+      case 'collect':
+        return { span: null, health: t.health, acknowledgedRows: t.acknowledgedRows, readsStarted: t.readsStarted } satisfies CollectReply;
+      case 'drain':
+        return { writes: 0, reads: 0 } satisfies DrainResult;
+      default:
+        return null;
+    }
+  }
+
+  private call<T extends Request>(t: Thread, req: T): Promise<Replies[T['type']]> {
+    if (t.dead) return Promise.resolve(this.fallback(t, req.type) as Replies[T['type']]);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      t.pending.set(id, { type: req.type, resolve: resolve as (v: unknown) => void });
+      t.worker.postMessage({ ...req, id });
+    });
+  }
+
+  closeInterval(): Promise<SpanAccumulator | null> {
+    const upTo = this.counter.advance();
+    return Promise.all(this.list.map((t) => this.call(t, { type: 'collect', upTo }))).then((replies) => {
+      let merged: SpanAccumulator | null = null;
+      replies.forEach((r, i) => {
+        const t = this.list[i]!;
+        t.health = r.health;
+        t.acknowledgedRows = r.acknowledgedRows;
+        t.readsStarted = r.readsStarted;
+        if (!r.span) return;
+        const span = SpanAccumulator.fromWire(r.span);
+        span.attribute(t.index);
+        if (merged) merged.merge(span);
+        else merged = span;
+      });
+      return merged;
+    });
+  }
+
+  get readsStarted(): boolean {
+    return this.list.some((t) => t.readsStarted);
+  }
+
+  readsDue(nowMs: number): number {
+    return this.readsStarted ? this.pacer.dueBy(nowMs) : 0;
+  }
+
+  inflight(): { inflight: number; limit: number } {
+    return { inflight: this.limiter.inflight, limit: this.limiter.limit };
+  }
+
+  writesOffered(nowMs: number): WritesOffered | null {
+    return this.writeSchedule && offered(this.writeSchedule, writeRate(this.o.config)!, nowMs);
+  }
+
+  loader(): LoaderSample {
+    const own = this.probe.sample();
+    const live = this.list.map((t) => t.health);
+    return {
+      ...own,
+      busiestThreadPercent: Math.max(own.busiestThreadPercent, ...live.map((h) => h.busyPercent)),
+      eventLoopDelayP99Ms: Math.max(own.eventLoopDelayP99Ms, ...live.map((h) => h.loopP99Ms)),
+    };
+  }
+
+  get acknowledgedRows(): number {
+    return this.list.reduce((n, t) => n + t.acknowledgedRows, 0);
+  }
+
+  stop(): void {
+    for (const t of this.list) void this.call(t, { type: 'stop' });
+  }
+
+  async drain(timeoutMs: number): Promise<DrainResult> {
+    const left = await Promise.all(this.list.map((t) => this.call(t, { type: 'drain', timeoutMs })));
+    return left.reduce((a, b) => ({ writes: a.writes + b.writes, reads: a.reads + b.reads }), { writes: 0, reads: 0 });
+  }
+
+  /** Shares follow each thread's acknowledged rows as of the last closeInterval(): close the last interval first. */
+  async verify(limit: number): Promise<VerificationReport | null> {
+    const total = this.acknowledgedRows;
+    if (limit <= 0 || total === 0) return null;
+    const reports = await Promise.all(
+      this.list.map((t) => this.call(t, { type: 'verify', limit: Math.ceil((limit * t.acknowledgedRows) / total) })),
+    );
+    const done = reports.filter((r): r is VerificationReport => r !== null);
+    const sum = (f: (r: VerificationReport) => number): number => done.reduce((n, r) => n + f(r), 0);
+    const checked = sum((r) => r.checked);
+    return {
+      checked,
+      acknowledged: total,
+      sampled: checked < total,
+      missing: sum((r) => r.missing),
+      corrupt: sum((r) => r.corrupt),
+      errors: sum((r) => r.errors),
+      durationMs: Math.max(0, ...done.map((r) => r.durationMs)),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.probe.stop();
+    await Promise.all(
+      this.list.map(async (t) => {
+        t.closing = true;
+        await this.call(t, { type: 'close' });
+        if (!t.dead) await t.worker.terminate();
+      }),
+    );
+  }
+}

@@ -1,0 +1,65 @@
+import type cassandra from 'cassandra-driver';
+import type { Clock } from '../clock.js';
+import { COLUMNS } from '../db/schema.js';
+import { parseId, rowValues } from '../load/rowContent.js';
+
+// An in-process stand-in for a CQL client, for measuring and testing the loader alone: no server, no socket.
+// A read returns the row its id says the tool wrote (row content is a function of the id), so the tool's own
+// checks run in full. It can live in a worker thread: its options are plain data.
+export interface InstantClientOptions {
+  /** Keep the ids written; a read of an id never written finds nothing (default: every id reads back). */
+  keepRows?: boolean;
+  /** Each request waits this long on the clock before it is answered (default: answered at once). */
+  latencyMs?: number;
+  /** After this many batches the client throws outside any request, as a bug in a thread would (fault tests). */
+  crashAfterBatches?: number;
+}
+
+const colIndex = new Map<string, number>(COLUMNS.map((c, i) => [c, i]));
+
+export interface InstantClient extends cassandra.Client {
+  /** Ids written, when `keepRows` is set (hex of the id bytes). */
+  readonly written: Set<string>;
+}
+
+export function instantClient(opts: InstantClientOptions = {}, clock?: Clock): InstantClient {
+  const written = new Set<string>();
+  let batches = 0;
+  const later = <T>(value: () => T): Promise<T> =>
+    opts.latencyMs && clock ? clock.sleep(opts.latencyMs).then(value) : Promise.resolve().then(value);
+  const rowOf = (id: Buffer): cassandra.types.Row | null => {
+    if (opts.keepRows && !written.has(id.toString('hex'))) return null;
+    const parsed = parseId(id);
+    if (!parsed) return null;
+    const values = rowValues(parsed.run, parsed.seq);
+    return { get: (name: string) => values[colIndex.get(name)!] } as unknown as cassandra.types.Row;
+  };
+  const host = { address: '127.0.0.1', datacenter: 'datacenter1', isUp: () => true };
+  const client = {
+    written,
+    hosts: { values: () => [host] },
+    connect: () => Promise.resolve(),
+    on: () => client,
+    shutdown: () => Promise.resolve(),
+    batch: (queries: { params: unknown[] }[]) => {
+      if (opts.crashAfterBatches !== undefined && ++batches === opts.crashAfterBatches) {
+        const after = batches;
+        setImmediate(() => {
+          throw new Error(`stand-in client crashed after ${after} batches`);
+        });
+      }
+      return later(() => {
+        if (opts.keepRows) for (const q of queries) written.add((q.params[0] as cassandra.types.Uuid).getBuffer().toString('hex'));
+        return undefined;
+      });
+    },
+    execute: (query: string, params: unknown[] = []) =>
+      later(() => {
+        // Schema look-ups find nothing and schema statements succeed; a point read answers from the id.
+        const id = params[0] as cassandra.types.Uuid | undefined;
+        const row = /WHERE id = \?/.test(query) && id ? rowOf(id.getBuffer()) : null;
+        return { rowLength: row ? 1 : 0, first: () => row };
+      }),
+  };
+  return client as unknown as InstantClient;
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { realClock } from '../../src/clock.js';
+import type { InstantClientOptions } from '../../src/local/instantClient.js';
+import { newRunIdentity } from '../../src/load/rowContent.js';
+import { ThreadedLoad } from '../../src/load/threadPool.js';
+import type { SpanAccumulator } from '../../src/metrics/span.js';
+import { memoryLogger } from '../../src/log.js';
+import { testConfig } from '../helpers/runHarness.js';
+
+// Real worker threads, each with an in-process stand-in client instead of a cluster: the pool's plumbing
+// (shared limit and schedule, interval collection, verification, stop and drain, a dying thread) end to end.
+function pool(standIn: (thread: number) => InstantClientOptions, env: Record<string, string> = {}) {
+  const config = testConfig({ SCY_CONTACT_POINTS: '127.0.0.1', SCY_LOCAL_DC: 'datacenter1', SCY_READ_RPS: '2000', SCY_BATCH_INFLIGHT: '8', ...env });
+  const losses: string[] = [];
+  const events: { type: string }[] = [];
+  const log = memoryLogger();
+  const load = new ThreadedLoad({
+    threads: 2,
+    config,
+    target: { keyspace: 'ks', table: 't', localDc: 'datacenter1', rf: 1 },
+    run: newRunIdentity(Date.now()),
+    clock: realClock,
+    log,
+    onLoss: (kind, id) => losses.push(`${kind} ${id}`),
+    onEvent: (e) => events.push(e),
+    standIn,
+  });
+  return { load, losses, events, log };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('two threads write and read in every interval, share one limit, and verify every acknowledged row', async () => {
+  // Each thread's stand-in knows only its own writes, and readers read every thread's rows: every id reads back.
+  const { load, losses } = pool(() => ({ latencyMs: 2 }));
+  await load.start();
+  const spans: SpanAccumulator[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      await sleep(300);
+      const span = await load.closeInterval();
+      assert.ok(span, `interval ${i} has samples`);
+      spans.push(span);
+      assert.ok(load.inflight().inflight <= 8, 'one in-flight cap for both threads');
+    }
+    load.stop();
+    const left = await load.drain(5000);
+    assert.deepEqual(left, { writes: 0, reads: 0 });
+    const last = await load.closeInterval();
+    if (last) spans.push(last);
+    // Every interval after the readers began has rows and reads from both threads.
+    for (const s of spans.slice(1)) {
+      const shares = s.stats(0).threads!;
+      assert.deepEqual(shares.map((t) => t.thread).sort(), [0, 1]);
+      assert.ok(shares.every((t) => t.rows > 0 && t.reads > 0), JSON.stringify(shares));
+    }
+    const rows = spans.reduce((n, s) => n + s.rows, 0);
+    assert.equal(load.acknowledgedRows, rows, 'every acknowledged row was counted once in some interval');
+    const report = await load.verify(1_000_000);
+    assert.equal(report?.checked, rows);
+    assert.equal(report?.missing, 0);
+    assert.deepEqual(losses, []);
+    assert.deepEqual(load.failures, []);
+  } finally {
+    await load.close();
+  }
+});
+
+test('a thread that dies is reported with its error; the other thread goes on and the run still drains', async () => {
+  const { load, events, log } = pool((thread) => (thread === 1 ? { crashAfterBatches: 20 } : {}));
+  await load.start();
+  try {
+    await sleep(400);
+    await load.closeInterval();
+    assert.equal(load.failures.length, 1);
+    assert.equal(load.failures[0]!.thread, 1);
+    assert.match(load.failures[0]!.error, /stand-in client crashed after 20 batches/);
+    assert.ok(events.some((e) => e.type === 'loader-thread-died'));
+    assert.ok(log.lines.some((l) => /loader thread 1 died/.test(l)));
+    await sleep(200);
+    const span = await load.closeInterval();
+    assert.ok(span && span.rows > 0, 'thread 0 still writes');
+    assert.deepEqual(span.stats(0).threads!.map((t) => t.thread), [0]);
+    load.stop();
+    assert.equal((await load.drain(5000)).writes, 0);
+  } finally {
+    await load.close();
+  }
+});
+
+test('an offered write rate is one schedule across threads: the total is the rate, not the rate per thread', async () => {
+  const { load } = pool(() => ({ latencyMs: 2 }), { SCY_WRITE_ROWS_PER_SEC: '3000', SCY_BATCH_INFLIGHT: '64', SCY_READ_RPS: '0' });
+  await load.start();
+  try {
+    await sleep(300);
+    await load.closeInterval();
+    const from = load.writesOffered(realClock.monotonic())!;
+    await sleep(1000);
+    const span = (await load.closeInterval())!;
+    const to = load.writesOffered(realClock.monotonic())!;
+    assert.equal(to.targetPerSec, 3000);
+    const dueRows = to.rowsDue - from.rowsDue;
+    assert.ok(dueRows > 2400 && dueRows < 3600, `${dueRows} rows fell due in about a second`);
+    assert.ok(Math.abs(span.rows - dueRows) < 400, `${span.rows} rows written for ${dueRows} due`);
+    assert.ok(span.stats(0).threads!.every((t) => t.rows > 0), 'both threads offer rows');
+    load.stop();
+    await load.drain(5000);
+  } finally {
+    await load.close();
+  }
+});
