@@ -134,7 +134,7 @@ export const SETTINGS = {
   drainSecs: d({ env: 'SCY_DRAIN_SECS', flag: 'drain-secs', group: 'Run', parse: decimal(0, 600), default: '30', arg: 's',
     doc: 'Longest wait for in-flight requests after stop.' }),
   shard: d({ env: 'SCY_SHARD', flag: 'shard', group: 'Run', parse: shardSpec, default: '0/1', arg: 'i/N',
-    doc: 'Split one run over N loader processes: this is shard i of N (N ≤ 64). N alone takes i from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Each shard offers 1/N of SCY_READ_RPS and SCY_BATCH_INFLIGHT; only shard 0 resizes.' }),
+    doc: 'Split one run over N loader processes: this is shard i of N (N ≤ 64). N alone takes i from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Each shard offers 1/N of SCY_READ_RPS, SCY_WRITE_ROWS_PER_SEC and SCY_BATCH_INFLIGHT; only shard 0 resizes.' }),
   runId: s({ env: 'SCY_RUN_ID', flag: 'run-id', group: 'Run', parse: runIdName, arg: 'name',
     doc: 'Names a run split over shards (required when N > 1; the same new id on every shard): run folder <SCY_OUT_DIR>/<id>/shard-<i>, and the row ids of every shard derive from it.' }),
   verifySample: d({ env: 'SCY_VERIFY_SAMPLE', flag: 'verify-sample', group: 'Run', parse: integer(0, 1_000_000_000), default: '1000000', arg: 'n',

@@ -111,6 +111,8 @@ describe('deploy/kubernetes manifests', () => {
       const mount = c.volumeMounts.find((m: Doc) => m.name === 'runs');
       assert.equal(mount.mountPath, settings.data.SCY_OUT_DIR, `${where}: run folders on the shared volume`);
     }
+    // A pod sees every core of its node, so the thread count follows the CPU limit instead of the default.
+    assert.equal(Number(settings.data.SCY_LOADER_THREADS), Number(loaders.spec.template.spec.containers[0].resources.limits.cpu));
     const claim = byKind('PersistentVolumeClaim')[0]!;
     assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
     for (const { spec: s } of podSpecs()) assert.equal(s.volumes.find((v: Doc) => v.name === 'runs').persistentVolumeClaim.claimName, claim.metadata.name);
