@@ -1,7 +1,7 @@
 import { SETTINGS } from '../config/settings.js';
 import { phaseKey, phaseLabel, type Phase } from '../phase.js';
 import { SpanAccumulator } from '../metrics/span.js';
-import { evaluateThresholds, exitCodeFor } from '../metrics/thresholds.js';
+import { EXIT, evaluateThresholds, exitCodeFor } from '../metrics/thresholds.js';
 import type { WiredSpan } from '../metrics/recorder.js';
 import type {
   IntervalReport,
@@ -270,8 +270,11 @@ export function mergeShardRecords(unsorted: ShardInput[], tool: RunSummary['tool
     minPhaseMs: reportSecs * 1000,
     nowMs: endMs,
   });
-  // The lead's verdict module replaces exitCodeFor at merge time; the inputs stay these.
-  const exitCode = exitCodeFor(thresholds, lostRows);
+  // The verdict is judged again on the merged figures, except what a shard alone knows: a shard whose load
+  // partly died (a loader thread, exit code 1) did not do what was asked, so neither did the run.
+  // (exitCodeFor is the verdict of one-process runs; the inputs stay these when the verdict module replaces it.)
+  const judged = exitCodeFor(thresholds, lostRows);
+  const exitCode = records.some((r) => r.summary.exitCode === EXIT.internal) ? Math.max(EXIT.internal, judged) : judged;
   for (const r of records) for (const w of r.summary.warnings) warnings.push(`shard ${r.shard.index}: ${w}`);
   const events = records
     .flatMap((r) => r.events.filter((e) => r === scaler || e.type !== 'phase').map((e) => ({ ...e, shard: r.shard.index })))

@@ -166,3 +166,11 @@ test('the charts\' intervals carry every shard\'s rows and reads once, on the sc
   assert.equal(total((iv) => iv.reads.completed, intervals), inputs.reduce((a, i) => a + total((iv) => iv.reads.completed, i.record.intervals), 0));
   for (const iv of intervals) assert.ok(Math.abs(iv.writes.rowsPerSec - (iv.durationMs > 0 ? (iv.writes.rows * 1000) / iv.durationMs : 0)) < 1e-9);
 });
+
+test('a shard whose load partly died (exit code 1) keeps the merged run from passing', async () => {
+  const dirs = await shardFolders(threeShards());
+  const inputs = dirs.map((dir) => ({ dir, record: readShardRecord(dir) }));
+  assert.equal(mergeShardRecords(inputs, TOOL).summary.exitCode, EXIT.ok);
+  inputs[1]!.record.summary.exitCode = EXIT.internal;
+  assert.equal(mergeShardRecords(inputs, TOOL).summary.exitCode, EXIT.internal);
+});
