@@ -4,7 +4,9 @@ export type Phase =
   | { kind: 'load-only' }
   | { kind: 'waiting'; cycle: number; nodes: number | null; reason: string }
   | { kind: 'steady'; cycle: number; nodes: number }
-  | { kind: 'resizing'; cycle: number; from: number; to: number; requestId: string | null };
+  | { kind: 'resizing'; cycle: number; from: number; to: number; requestId: string | null }
+  /** The scaler stopped on an error that cannot clear; the load goes on, but no longer at a known cluster state. */
+  | { kind: 'scaler-stopped'; cycle: number; nodes: number | null; reason: string };
 
 /** A stable key that groups the same kind of phase across cycles, e.g. "steady@3", "resize 3→6". */
 export function phaseKey(p: Phase): string {
@@ -17,6 +19,8 @@ export function phaseKey(p: Phase): string {
       return `steady@${p.nodes}`;
     case 'resizing':
       return `resize ${p.from}→${p.to}`;
+    case 'scaler-stopped':
+      return 'scaler stopped';
   }
 }
 
@@ -24,6 +28,6 @@ export function phaseKey(p: Phase): string {
 export function phaseLabel(p: Phase): string {
   if (p.kind === 'load-only') return 'load only (no scaler)';
   const req = p.kind === 'resizing' && p.requestId ? ` (request ${p.requestId})` : '';
-  const what = p.kind === 'waiting' ? `waiting: ${p.reason}` : phaseKey(p);
+  const what = p.kind === 'waiting' ? `waiting: ${p.reason}` : p.kind === 'scaler-stopped' ? `scaler stopped: ${p.reason}` : phaseKey(p);
   return `cycle ${p.cycle} · ${what}${req}`;
 }

@@ -113,6 +113,8 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
       writeSchedule: () => load?.writesOffered(clock.monotonic()) ?? null,
     },
     driverUpHosts: () => client.hosts.values().filter((h) => h.isUp() && h.datacenter === config.localDc).length,
+    driverSeenHosts: () => new Set(client.hosts.values().map((h) => h.address.replace(/:\d+$/, ''))),
+    warn: (line) => log.warn(line),
     requestStop,
   });
   const { recorder, resizes } = obs;
@@ -147,6 +149,7 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
       void feed.then(() => {
         recorder.event({ ...e });
         resizes.onEvent(e);
+        obs.views.onScalerEvent(e);
       }),
   });
   return { session, obs, feed, load, scaler, follower, stop: stop.signal, requestStop, stopReason: () => stopReason };

@@ -188,6 +188,11 @@ export class LocalCluster {
     }
   }
 
+  /** The index the next addNode() takes: one past every index this cluster ever used, removed nodes included. */
+  nextIndex(): number {
+    return this.highestIndex + 1;
+  }
+
   async addNode(): Promise<LocalNode> {
     this.requireStarted();
     const index = ++this.highestIndex;

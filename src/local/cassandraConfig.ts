@@ -20,12 +20,17 @@ export interface NodeLayout {
 export const SEED_ADDRESS = '127.0.0.1';
 export const JMX_BASE_PORT = 7199;
 
+/** Node `index` listens on 127.0.0.<index>. */
+export function nodeAddress(index: number): string {
+  return `127.0.0.${index}`;
+}
+
 export function nodeLayout(baseDir: string, index: number): NodeLayout {
   if (!Number.isInteger(index) || index < 1 || index > 254) throw new Error(`node index ${index} is outside 1..254`);
   const dir = join(baseDir, `node${index}`);
   return {
     index,
-    address: `127.0.0.${index}`,
+    address: nodeAddress(index),
     jmxPort: JMX_BASE_PORT + index,
     dir,
     confDir: join(dir, 'conf'),

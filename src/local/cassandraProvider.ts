@@ -1,5 +1,6 @@
 import type { ResizeProvider, ServerNode } from './cloudServer.js';
 import type { LocalCluster, RingEntry } from './cassandra.js';
+import { nodeAddress } from './cassandraConfig.js';
 
 // The local Cloud API's real resize provider: a resize really bootstraps or decommissions local Cassandra
 // nodes, one topology change at a time, and the node list is read from the ring (nodetool), so the scaler
@@ -8,13 +9,15 @@ import type { LocalCluster, RingEntry } from './cassandra.js';
 /** nodetool status costs a JVM start; polls within this window share one answer. */
 const RING_CACHE_MS = 1500;
 
+/** What the provider needs of a local cluster (a fake one in unit tests). */
+export type ProviderCluster = Pick<LocalCluster, 'ring' | 'nodes' | 'addNode' | 'decommission' | 'nextIndex'>;
+
 export class CassandraProvider implements ResizeProvider {
   private cached: { at: number; ring: Promise<RingEntry[]> } | null = null;
   /** Nodes started but not yet in the ring, and nodes stopped after leaving, by address. */
   private readonly transient = new Map<string, ServerNode>();
-  private highestIndex = 0;
 
-  constructor(private readonly cluster: LocalCluster) {}
+  constructor(private readonly cluster: ProviderCluster) {}
 
   private ring(): Promise<RingEntry[]> {
     const now = Date.now();
@@ -43,7 +46,10 @@ export class CassandraProvider implements ResizeProvider {
       if (signal.aborted) throw new Error('resize aborted');
       const pct = Math.floor((done * 100) / steps);
       if (wanted > start) {
-        const next = this.nextAddress();
+        // The node the cluster is about to start: its index, as the cluster counts (never one already used, even by a
+        // node since removed; guessing from the running nodes listed a node that did not exist after grow, shrink, grow).
+        const id = this.cluster.nextIndex();
+        const next = { id, address: nodeAddress(id) };
         this.transient.set(next.address, { id: next.id, privateIP: next.address, status: 'QUEUED', state: 'JOINING' });
         progress(pct, `Bootstrapping node ${next.id} at ${next.address} (${done + 1}/${steps})`);
         try {
@@ -63,13 +69,6 @@ export class CassandraProvider implements ResizeProvider {
       this.cached = null;
     }
     progress(100, `Cluster has ${wanted} nodes`);
-  }
-
-  // The cluster never reuses an index (a re-added node gets a fresh address), so the next is one past the highest.
-  private nextAddress(): { id: number; address: string } {
-    for (const n of this.cluster.nodes()) this.highestIndex = Math.max(this.highestIndex, n.index);
-    const id = this.highestIndex + 1;
-    return { id, address: `127.0.0.${id}` };
   }
 }
 

@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 
-// A local stand-in for the Scylla Cloud API (shared/scylla-cloud-api.md): same paths, envelope, states,
-// rules and error codes, with keys spelled exactly as the Terraform provider's models spell them (dcID,
-// privateIP, Name, Status, ReplicationFactor, ProgressPercent) so that clients must decode case-insensitively.
-// The actual node changes are delegated to a ResizeProvider (simulated, or real local Cassandra nodes).
+// A local stand-in for the Scylla Cloud API (docs/cloud-api.md): same paths, envelope, states, rules and error
+// codes. Node fields use the wire spellings ScyllaDB's own client reads (privateIp, publicIp, instance, region);
+// other keys are spelled as the Terraform provider's models spell them (dcID, Name, Status, ReplicationFactor,
+// ProgressPercent), so clients must decode case-insensitively. The actual node changes are delegated to a
+// ResizeProvider (simulated, or real local Cassandra nodes). Faults make it misbehave on purpose, for tests.
 
 export interface ServerNode {
   id: number;
@@ -28,10 +30,17 @@ export interface FaultMatch {
   pathRegex?: RegExp;
 }
 
-/** How a matched call misbehaves. `delay` still applies the call (a POST creates its request) and answers late. */
+/**
+ * How a matched call misbehaves. `delay` and `rewrite` still apply the call (a POST creates its request): `delay`
+ * answers late, `rewrite` answers with `edit(data)` in place of the real payload (a lower-case status, a DC without
+ * an id, another request's id, hostile text). `http`, `envelope-error`, `redirect` and `raw` apply nothing.
+ */
 export type FaultKind =
-  | { kind: 'http'; status: number; code?: string }
+  | { kind: 'http'; status: number; code?: string; message?: string; headers?: Record<string, string> }
   | { kind: 'envelope-error'; code: string; message?: string }
+  | { kind: 'redirect'; status: 301 | 302 | 307 | 308; location: string }
+  | { kind: 'raw'; status: number; body: string | Buffer; headers?: Record<string, string> }
+  | { kind: 'rewrite'; edit: (data: unknown) => unknown }
   | { kind: 'malformed' }
   | { kind: 'delay'; ms: number }
   | { kind: 'hang' };
@@ -42,6 +51,8 @@ export interface ReceivedCall {
   method: string;
   path: string;
   at: number;
+  /** The request body as sent (empty for GETs), for asserting what a POST asked for. */
+  body: string;
 }
 
 export interface CloudServerOptions {
@@ -55,6 +66,8 @@ export interface CloudServerOptions {
   instanceId?: number;
   dcId?: number;
   log?: Logger;
+  /** Serve HTTPS with this key and certificate (PEM), e.g. a self-signed pair to test TLS refusal. */
+  tls?: { key: string; cert: string };
 }
 
 export interface CloudServer {
@@ -115,10 +128,12 @@ export async function startCloudServer(opts: CloudServerOptions): Promise<CloudS
     dcID: dcId,
     status: n.status,
     state: n.state,
-    privateIP: n.privateIP,
-    publicIP: '',
+    privateIp: n.privateIP,
+    publicIp: '',
     dns: `node-${n.id}.local`,
     instanceId,
+    instance: { externalId: `local-${n.id}`, id: instanceId },
+    region: { name: 'us-east-1', id: regionId },
     regionID: regionId,
     clusterJoinDate: '2024-01-01T00:00:00Z',
   });
@@ -241,7 +256,7 @@ export async function startCloudServer(opts: CloudServerOptions): Promise<CloudS
   const route = async (method: string, url: URL, body: string): Promise<unknown> => {
     const p = url.pathname.replace(/\/+$/, '');
     if (method === 'GET' && p === '/account/default') return { accountId: opts.accountId };
-    const m = /^\/account\/(\d+)\/cluster\/(?:(\d+)(\/nodes|\/request|\/resize)?|request\/(\d+))$/.exec(p);
+    const m = /^\/account\/(\d+)\/cluster\/(?:(\d+)(\/nodes|\/dcs|\/request|\/resize)?|request\/(\d+))$/.exec(p);
     if (!m || Number(m[1]) !== opts.accountId) throw new ApiFailure(404, '', `no route ${method} ${p}`);
     const [, , clusterId, sub, requestId] = m;
     if (requestId !== undefined) {
@@ -252,6 +267,7 @@ export async function startCloudServer(opts: CloudServerOptions): Promise<CloudS
     if (Number(clusterId) !== opts.clusterId) throw new ApiFailure(404, '040001', `cluster ${clusterId} not found`);
     if (method === 'GET' && sub === undefined) return { cluster: await clusterJson() };
     if (method === 'GET' && sub === '/nodes') return { nodes: (await opts.provider.nodes()).map(nodeJson) };
+    if (method === 'GET' && sub === '/dcs') return { dataCenters: [dcJson()] };
     if (method === 'GET' && sub === '/request') {
       const type = url.searchParams.get('type');
       if (type !== null && !REQUEST_TYPES.has(type)) throw new ApiFailure(400, '041191', `invalid type ${type}`);
@@ -271,26 +287,38 @@ export async function startCloudServer(opts: CloudServerOptions): Promise<CloudS
     return f;
   };
 
-  const send = (res: ServerResponse, status: number, payload: unknown): void => {
+  const send = (res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void => {
     if (res.destroyed) return;
-    res.writeHead(status, { 'content-type': 'application/json' });
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(payload));
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://local');
-    received.push({ method, path: url.pathname + url.search, at: Date.now() });
+    const call: ReceivedCall = { method, path: url.pathname + url.search, at: Date.now(), body: '' };
+    received.push(call);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
+    call.body = body;
 
     if (req.headers.authorization !== `Bearer ${opts.token}`) {
       return send(res, 401, { error: '020001', message: 'unauthorized: invalid or missing token', data: null });
     }
     const fault = takeFault(method, url.pathname + url.search);
     if (fault?.kind === 'hang') return; // the socket stays open until the client gives up or the server closes
-    if (fault?.kind === 'http') return send(res, fault.status, { error: fault.code ?? '', message: `injected HTTP ${fault.status}`, data: null });
+    if (fault?.kind === 'http') {
+      return send(res, fault.status, { error: fault.code ?? '', message: fault.message ?? `injected HTTP ${fault.status}`, data: null }, fault.headers);
+    }
+    if (fault?.kind === 'redirect') {
+      res.writeHead(fault.status, { location: fault.location, 'content-type': 'text/html' });
+      return void res.end(`<a href="${fault.location}">moved</a>`);
+    }
+    if (fault?.kind === 'raw') {
+      res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
+      return void res.end(fault.body);
+    }
     if (fault?.kind === 'envelope-error') return send(res, 200, { error: fault.code, message: fault.message ?? 'injected error', data: null });
     if (fault?.kind === 'malformed') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -299,7 +327,8 @@ export async function startCloudServer(opts: CloudServerOptions): Promise<CloudS
     let status = 200;
     let payload: unknown;
     try {
-      payload = { error: '', data: await route(method, url, body) };
+      const data = await route(method, url, body);
+      payload = { error: '', data: fault?.kind === 'rewrite' ? fault.edit(structuredClone(data)) : data };
     } catch (err) {
       if (!(err instanceof ApiFailure)) throw err;
       status = err.status;
@@ -309,12 +338,13 @@ export async function startCloudServer(opts: CloudServerOptions): Promise<CloudS
     send(res, status, payload);
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       opts.log?.error(`local cloud API: ${err instanceof Error ? err.message : String(err)}`);
       send(res, 500, { error: '', message: 'internal error', data: null });
     });
-  });
+  };
+  const server = opts.tls ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -323,7 +353,7 @@ export async function startCloudServer(opts: CloudServerOptions): Promise<CloudS
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
 
   return {
-    url: `http://${host}:${addr.port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`,
     faults,
     received,
     setLocked: (v) => {

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { phaseKey, phaseLabel, type Phase } from '../phase.js';
+import { sanitizeText } from '../text/sanitize.js';
 import type { LoaderSample, SpanWire } from './span.js';
 import { SpanAccumulator } from './span.js';
 import { IntervalSeries } from './intervalSeries.js';
@@ -116,8 +117,13 @@ export class Recorder extends SpanRecorder {
     this.event({ type: `row-${kind}`, id, detectedBy, ...(detail ? { column: detail } : {}) });
   }
 
+  /**
+   * Every event reaches timeline.ndjson and the HTML report through here, so this is where their text is made safe:
+   * each string field (and each string in a list) goes through sanitizeText(), which also masks known secrets.
+   */
   event(e: EventInput): void {
-    const full: TimelineEvent = { ...e, type: e.type, at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
+    const safe = Object.fromEntries(Object.entries(e).map(([k, v]) => [k, safeDetail(v)]));
+    const full: TimelineEvent = { ...safe, type: sanitizeText(e.type, 80), at: e.at ?? this.clock.now(), phase: phaseKey(this.phase) };
     if (this.events.length < MAX_EVENTS) this.events.push(full);
     else this.droppedEvents++;
     for (const o of this.outputs) o.event?.(full);
@@ -234,4 +240,13 @@ export class Recorder extends SpanRecorder {
   overall(): SpanStats {
     return this.total.stats(this.clock.now());
   }
+}
+
+/** Longest text kept in one field of a timeline event; above the scaler's own cap, so its cut text is not cut again. */
+const EVENT_TEXT_MAX = 4000;
+
+function safeDetail(v: unknown): unknown {
+  if (typeof v === 'string') return sanitizeText(v, EVENT_TEXT_MAX);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? sanitizeText(x, EVENT_TEXT_MAX) : x));
+  return v;
 }

@@ -8,6 +8,7 @@ interface ResizeEventLike {
   from?: number;
   to?: number;
   durationMs?: number;
+  resolutionMs?: number;
 }
 
 /** Turns the scaler's resize events into one record per resize, with its duration and outcome. */
@@ -39,6 +40,7 @@ export class ResizeLog {
     } else if ((e.type === 'resize-completed' || e.type === 'resize-failed') && this.open) {
       this.open.endMs = e.at;
       this.open.durationMs = e.durationMs ?? e.at - this.open.startMs;
+      if (e.resolutionMs !== undefined) this.open.resolutionMs = e.resolutionMs;
       this.open.outcome = e.type === 'resize-completed' ? 'completed' : 'failed';
       this.open = null;
     }

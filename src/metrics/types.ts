@@ -116,6 +116,8 @@ export interface ResizeRecord {
   startMs: number;
   endMs: number | null;
   durationMs: number | null;
+  /** How late the end may have been seen: the scaler's poll interval while it followed the resize (≤ 1 s); set once ended. */
+  resolutionMs?: number;
   outcome: 'completed' | 'failed' | 'unfinished';
 }
 

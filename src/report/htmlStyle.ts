@@ -5,7 +5,7 @@ export const REPORT_CSS = `
 :root {
   --bg: #f4f5f7; --card: #fff; --ink: #1f2328; --muted: #656d76; --line: #d8dee4;
   --green: #1a7f37; --red: #cf222e; --yellow: #9a6700; --cyan: #0969da;
-  --steady: rgba(46, 160, 67, 0.07); --resizing: rgba(247, 144, 9, 0.16); --waiting: rgba(110, 118, 129, 0.12);
+  --steady: rgba(46, 160, 67, 0.07); --resizing: rgba(247, 144, 9, 0.16); --waiting: rgba(110, 118, 129, 0.12); --stopped: rgba(218, 54, 51, 0.10);
 }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--ink);
@@ -44,6 +44,7 @@ footer { margin-top: 20px; text-align: center; }
 .phase-steady { background: var(--steady); }
 .phase-resizing { background: var(--resizing); }
 .phase-waiting { background: var(--waiting); }
+.phase-scaler-stopped { background: var(--stopped); }
 .phase-load-only { background: transparent; }
 .event-marker { position: absolute; top: 0; bottom: 0; width: 2px; margin-left: -1px; pointer-events: auto; opacity: 0.75; }
 .event-up { background: var(--green); }

@@ -2,15 +2,24 @@
 
 import { loaderStrain } from '../metrics/loaderHealth.js';
 import type { IntervalReport } from '../metrics/types.js';
-import { phaseLabel } from '../phase.js';
-import { fmtCount, fmtDuration, fmtErrorCounts, fmtMs, fmtRate, paint } from './format.js';
+import { phaseLabel, type Phase } from '../phase.js';
+import { fmtCount, fmtDuration, fmtErrorCounts, fmtMs, fmtRate, paint, type Tone } from './format.js';
+
+/** A resize in yellow and a stopped scaler in red stand out from steady and waiting phases. */
+const PHASE_COLOR: Record<Phase['kind'], Tone> = {
+  'load-only': 'cyan',
+  waiting: 'cyan',
+  steady: 'cyan',
+  resizing: 'yellow',
+  'scaler-stopped': 'red',
+};
 
 export function renderStatusLine(iv: IntervalReport, scalerState: string, opts: { color: boolean }): string {
   const { color } = opts;
   const w = iv.writes;
   const r = iv.reads;
   const parts = [
-    paint(phaseLabel(iv.phase), iv.phase.kind === 'resizing' ? 'yellow' : 'cyan', color),
+    paint(phaseLabel(iv.phase), PHASE_COLOR[iv.phase.kind], color),
     `writes ${fmtRate(w.rowsPerSec)}${w.targetRowsPerSec > 0 ? ` of ${fmtRate(w.targetRowsPerSec)}` : ''} rows/s in-flight ${iv.inflight}/${iv.inflightLimit} ` +
       `p50 ${fmtMs(w.rowLatency.p50)} p99 ${fmtMs(w.rowLatency.p99)}`,
     `reads ${fmtRate(r.readsPerSec)} of ${fmtRate(r.targetPerSec)}/s ` +

@@ -26,6 +26,10 @@ export interface ObserveOptions {
   probes: RecorderProbes;
   /** Hosts up in the local DC as the CQL driver sees them. */
   driverUpHosts: () => number;
+  /** Every host address the CQL driver knows, up or down, without port. */
+  driverSeenHosts: () => ReadonlySet<string>;
+  /** Where a view disagreement worth telling the user now is written. */
+  warn: (line: string) => void;
   /** Asks the run to stop, with the reason (SCY_ABORT_ON_FAIL). */
   requestStop: (why: string) => void;
 }
@@ -36,12 +40,12 @@ export function observe(o: ObserveOptions): Observers {
   const recorder = new Recorder(clock, o.probes, initialPhase);
   const timeline = new NdjsonWriter(join(o.runDir, 'timeline.ndjson'));
   const bursts = new ErrorBursts((e) => recorder.event(e));
-  const views = new ViewAgreement((e) => recorder.event(e));
+  const views = new ViewAgreement((e) => recorder.event(e), o.warn);
   recorder.addOutput({
     interval: (iv) => {
       timeline.write({ type: 'interval', at: iv.endMs, ...iv });
       bursts.observe(iv);
-      views.check(iv.endMs, o.driverUpHosts(), iv.phase);
+      views.check(iv.endMs, o.driverUpHosts(), iv.phase, o.driverSeenHosts());
     },
     phaseEnded: (p) => timeline.write({ type: 'phase-summary', at: p.endMs, ...p }),
     event: (e) => timeline.write(e),

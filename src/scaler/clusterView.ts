@@ -3,10 +3,35 @@ import type { ClusterView, DcView, NodeView, RequestView } from './cloudApi.js';
 // Pure readings of the API's answers: what size the cluster is, whether it is healthy, which DC to resize,
 // and what an error code asks the scaler to do. Kept free of I/O so each rule is tested on its own.
 
-export const ACTIVE_REQUEST_STATUSES = ['QUEUED', 'IN_PROGRESS'] as const;
+/** Where a request stands; `known` is false for a status outside the contract's list (reported, read as running). */
+export interface RequestState {
+  state: 'running' | 'completed' | 'failed' | 'cancelled';
+  known: boolean;
+}
+
+/**
+ * Only COMPLETED, FAILED and CANCELLED end a request (compared ignoring case). QUEUED and IN_PROGRESS run; so does
+ * anything else (`PENDING`, an empty status): reading an unknown status as "ended" would stack a second resize on
+ * one the service is still running.
+ */
+export function requestState(r: Pick<RequestView, 'status'>): RequestState {
+  switch (r.status.trim().toUpperCase()) {
+    case 'COMPLETED':
+      return { state: 'completed', known: true };
+    case 'FAILED':
+      return { state: 'failed', known: true };
+    case 'CANCELLED':
+      return { state: 'cancelled', known: true };
+    case 'QUEUED':
+    case 'IN_PROGRESS':
+      return { state: 'running', known: true };
+    default:
+      return { state: 'running', known: false };
+  }
+}
 
 export function isActiveRequest(r: RequestView): boolean {
-  return (ACTIVE_REQUEST_STATUSES as readonly string[]).includes(r.status);
+  return requestState(r).state === 'running';
 }
 
 /** Resize requests show up as RESIZE_CLUSTER_V2/_V3; match the family, not one version. */
@@ -24,31 +49,42 @@ export function currentSize(nodes: readonly NodeView[], dcId: number): number {
   return nodesOfDc(nodes, dcId).filter((n) => n.status === 'ACTIVE').length;
 }
 
-export type PickDc = { ok: true; dc: DcView } | { ok: false; reason: string };
+/** A DC the scaler can resize: one with an id (the POST's `dcId`). */
+export type ResizableDc = DcView & { id: number };
+
+/**
+ * `odd-payload`: this answer cannot be used (no DC, a DC without an id); ask again later. `config`: the cluster's
+ * shape and the settings disagree (several DCs and none chosen, the chosen one absent).
+ */
+export type PickDc = { ok: true; dc: ResizableDc } | { ok: false; problem: 'odd-payload' | 'config'; reason: string };
 
 /** The DC to resize: the only one, or the one the user named (by id or name). */
 export function pickDc(cluster: ClusterView, chosen?: number | string): PickDc {
   const all = cluster.dataCenters.length ? cluster.dataCenters : cluster.dc ? [cluster.dc] : [];
-  if (all.length === 0) return { ok: false, reason: 'the cluster reports no data center' };
+  const names = (): string => all.map((d) => `${d.id ?? '(no id)'} ${d.name}`).join(', ');
+  if (all.length === 0) return { ok: false, problem: 'odd-payload', reason: 'the cluster reports no data center' };
+  let dc: DcView | undefined;
   if (chosen !== undefined) {
-    const dc = all.find((d) => d.id === Number(chosen) || d.name === String(chosen));
-    if (dc) return { ok: true, dc };
-    return { ok: false, reason: `data center ${chosen} not found (have: ${all.map((d) => `${d.id} ${d.name}`).join(', ')})` };
-  }
-  if (all.length > 1) {
+    dc = all.find((d) => (d.id !== null && d.id === Number(chosen)) || d.name === String(chosen));
+    if (!dc) return { ok: false, problem: 'config', reason: `data center ${chosen} not found (have: ${names()})` };
+  } else if (all.length > 1) {
     return {
       ok: false,
-      reason: `cluster has ${all.length} data centers (${all.map((d) => `${d.id} ${d.name}`).join(', ')}); only single-DC clusters are resized unless a DC is chosen`,
+      problem: 'config',
+      reason: `cluster has ${all.length} data centers (${names()}); only single-DC clusters are resized unless a DC is chosen`,
     };
+  } else {
+    dc = all[0]!;
   }
-  return { ok: true, dc: all[0]! };
+  if (dc.id === null) return { ok: false, problem: 'odd-payload', reason: `data center ${dc.name || '(no name)'} has no id; a resize cannot name it` };
+  return { ok: true, dc: { ...dc, id: dc.id } };
 }
 
 export interface Observation {
   cluster: ClusterView;
-  dc: DcView;
+  dc: ResizableDc;
   nodes: readonly NodeView[];
-  /** Requests of the cluster that are QUEUED or IN_PROGRESS. */
+  /** Requests of the cluster that have not ended (QUEUED, IN_PROGRESS or a status outside the contract's list). */
   activeRequests: readonly RequestView[];
 }
 
@@ -63,10 +99,14 @@ export function healthAt(n: number, o: Observation): Health {
   if (o.cluster.isLocked === true) return unhealthy('cluster locked', 'the cluster reports isLocked=true');
   if (o.dc.status !== 'ACTIVE') return unhealthy('data center not ACTIVE', `DC ${o.dc.name} status ${o.dc.status || '(none)'}`);
   if (o.activeRequests.length > 0) {
-    const list = o.activeRequests.map((r) => `${r.id} ${r.requestType} ${r.status}`).join(', ');
+    const list = o.activeRequests.map((r) => `${r.id} ${r.requestType} ${r.status || '(no status)'}`).join(', ');
     return unhealthy('another request is queued or in progress', `active requests: ${list}`);
   }
   const active = nodesOfDc(o.nodes, o.dc.id).filter((x) => x.status === 'ACTIVE');
+  // A cluster of no serving node is never healthy, whatever size was asked (nodes all INACTIVE, all in another DC).
+  if (n < 1 || active.length === 0) {
+    return unhealthy('no ACTIVE node in the data center', `0 ACTIVE of ${nodesOfDc(o.nodes, o.dc.id).length} listed in DC ${o.dc.id} (${o.nodes.length} in the cluster)`);
+  }
   const normal = active.filter((x) => x.state === 'NORMAL').length;
   if (active.length !== n || normal !== n) {
     return unhealthy('nodes not all ACTIVE/NORMAL', `${normal} ACTIVE/NORMAL of ${active.length} ACTIVE nodes, want ${n}`);
@@ -147,17 +187,40 @@ export const ERROR_ACTIONS: Readonly<Record<string, { action: ErrorAction; meani
   '040001': { action: 'fatal', meaning: 'cluster deleted' },
 };
 
+/** Client-side codes that no retry can clear: the scaler stops and says why. */
+const PERMANENT: Readonly<Record<string, string>> = {
+  tls: 'TLS failed (a certificate the system does not trust, or not TLS at all); check SCY_CLOUD_API_BASE',
+  'bad-request-setup': 'the request cannot be sent as configured (a token with characters HTTP cannot carry?)',
+};
+
+/** HTTP statuses that say "not now" without an envelope code: wait and re-check (the contract's retry list). */
+const BUSY_HTTP = new Set([408, 423, 425, 429]);
+
+/** Why an error stops the scaler, for errors no retry can clear; null for the others. */
+export function permanentMeaning(code: string, httpStatus: number | null): string | null {
+  if (ERROR_ACTIONS[code]) return ERROR_ACTIONS[code].meaning;
+  if (PERMANENT[code]) return PERMANENT[code];
+  if (httpStatus === 401 || httpStatus === 403) return 'check SCY_CLOUD_TOKEN';
+  if (httpStatus !== null && httpStatus >= 300 && httpStatus < 400) return 'the API answered with a redirect; set SCY_CLOUD_API_BASE to the address it names';
+  return null;
+}
+
 /**
  * What an error asks for. Codes without an envelope code (`http-503`, `timeout`, `network`) are read from
- * the transport: after a POST they are ambiguous, because the service may have applied it anyway.
+ * the transport: after a POST they are ambiguous, because the service may have applied it anyway. On a POST
+ * (`post`), a 4xx without an envelope code that is not a "busy" status is a wrong address or a refused body,
+ * which the next attempt would meet again: fatal.
  */
-export function actionFor(code: string, httpStatus: number | null): ErrorAction {
+export function actionFor(code: string, httpStatus: number | null, post = false): ErrorAction {
   const known = ERROR_ACTIONS[code];
   if (known) return known.action;
+  if (PERMANENT[code]) return 'fatal';
   // An unreadable answer to a POST says nothing about whether it was applied.
-  if (code === 'timeout' || code === 'network' || code === 'malformed') return 'ambiguous';
-  if (httpStatus === 401) return 'fatal';
-  if (httpStatus === 403) return 'fatal';
+  if (code === 'timeout' || code === 'network' || code === 'malformed' || code === 'too-large' || code === 'mismatch') return 'ambiguous';
+  if (httpStatus === 401 || httpStatus === 403) return 'fatal';
+  if (httpStatus !== null && httpStatus >= 300 && httpStatus < 400) return 'fatal';
+  if (httpStatus !== null && BUSY_HTTP.has(httpStatus)) return 'wait';
   if (httpStatus !== null && httpStatus >= 500) return 'ambiguous';
+  if (post && code.startsWith('http-') && httpStatus !== null && httpStatus >= 400) return 'fatal';
   return 'abandon';
 }

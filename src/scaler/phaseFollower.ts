@@ -4,13 +4,13 @@ import { phaseKey, type Phase } from '../phase.js';
 import { CloudApiError } from './cloudApi.js';
 import type { ScalerOptions } from './scaler.js';
 import {
-  ACTIVE_REQUEST_STATUSES,
-  ERROR_ACTIONS,
   actionFor,
   currentSize,
   healthAt,
+  isActiveRequest,
   isResizeRequest,
   nextTarget,
+  permanentMeaning,
   pickDc,
 } from './clusterView.js';
 
@@ -69,26 +69,23 @@ export class PhaseFollower {
 
   /** One look at the cluster; returns a reason when the follower cannot go on. */
   private async poll(signal: AbortSignal): Promise<string | null> {
-    let cluster, nodes, active;
+    let cluster, nodes, requests;
     try {
-      [cluster, nodes, active] = await Promise.all([
-        this.o.api.getCluster(signal),
-        this.o.api.listNodes(signal),
-        this.o.api.listRequests({ statuses: ACTIVE_REQUEST_STATUSES }, signal),
-      ]);
+      [cluster, nodes, requests] = await Promise.all([this.o.api.getCluster(signal), this.o.api.listNodes(signal), this.o.api.listRequests({}, signal)]);
     } catch (err) {
       if (signal.aborted || !(err instanceof CloudApiError)) {
         if (signal.aborted) return null;
         throw err;
       }
       const action = actionFor(err.code, err.httpStatus);
-      if (action === 'fatal' || action === 'config') return `Cloud API error ${err.code} (${ERROR_ACTIONS[err.code]?.meaning ?? err.message})`;
+      if (action === 'fatal' || action === 'config') return `Cloud API error ${err.code} (${permanentMeaning(err.code, err.httpStatus) ?? err.message})`;
       // An API error says nothing about the cluster: the phase stays as it was.
       this.o.log.warn(`Cloud API error ${err.code}: ${err.message}`);
       return null;
     }
     const picked = pickDc(cluster, this.o.dc);
     if (!picked.ok) return picked.reason;
+    const active = requests.filter(isActiveRequest);
     const obs = { cluster, dc: picked.dc, nodes, activeRequests: active };
     const size = currentSize(nodes, picked.dc.id);
     const resize = active.find(isResizeRequest);

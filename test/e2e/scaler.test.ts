@@ -1,103 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { realClock } from '../../src/clock.js';
-import { memoryLogger } from '../../src/log.js';
-import { Secret } from '../../src/config/secret.js';
-import type { Phase } from '../../src/phase.js';
-import { CloudApi } from '../../src/scaler/cloudApi.js';
-import { Scaler, type ScalerEvent, type ScalerOptions, type ScalerOutcome } from '../../src/scaler/scaler.js';
-import { startCloudServer, type CloudServer } from '../../src/local/cloudServer.js';
-import { SimulatedProvider } from '../../src/local/simulatedProvider.js';
+import { TOKEN, finish, rig, shape, until } from '../helpers/scalerRig.js';
 
 // The scaler against the local Cloud API over real HTTP, with the simulated provider and fast timings.
-
-const TOKEN = 'e2e-secret-token-4f9a1c';
-const ACCOUNT = 7;
-const CLUSTER = 42;
-
-interface Rig {
-  server: CloudServer;
-  phases: Phase[];
-  events: ScalerEvent[];
-  lines: string[];
-  outcome: Promise<ScalerOutcome>;
-  stop: AbortController;
-  posts: () => number;
-  /** Every distinct `activity` the scaler showed, sampled every few ms. */
-  activities: string[];
-}
-
-async function rig(
-  opts: {
-    initialNodes?: number;
-    joinMs?: number;
-    timeoutMs?: number;
-    token?: string;
-    before?: (s: CloudServer) => void;
-  } & Partial<Pick<ScalerOptions, 'stableSecs' | 'dryRun' | 'maxCycles' | 'minNodes' | 'maxNodes'>> = {},
-): Promise<Rig> {
-  const provider = new SimulatedProvider({ initialNodes: opts.initialNodes ?? 3, joinMs: opts.joinMs ?? 40, leaveMs: 40 });
-  const server = await startCloudServer({ token: TOKEN, accountId: ACCOUNT, clusterId: CLUSTER, rf: 3, provider });
-  opts.before?.(server);
-  const log = memoryLogger();
-  const phases: Phase[] = [];
-  const events: ScalerEvent[] = [];
-  let scaler: Scaler | undefined;
-  const api = new CloudApi({
-    baseUrl: server.url,
-    token: new Secret(opts.token ?? TOKEN),
-    accountId: ACCOUNT,
-    clusterId: CLUSTER,
-    timeoutMs: opts.timeoutMs ?? 2000,
-    retry: { tries: 5, baseDelayMs: 5, maxDelayMs: 20 },
-    onRetry: (e) => scaler?.noteRetry(e),
-  });
-  scaler = new Scaler({
-    api,
-    clock: realClock,
-    log,
-    minNodes: opts.minNodes ?? 3,
-    maxNodes: opts.maxNodes ?? 6,
-    pollSecs: 0.05,
-    stableSecs: opts.stableSecs ?? 0.2,
-    dryRun: opts.dryRun ?? false,
-    maxCycles: opts.maxCycles ?? 1,
-    onPhase: (p) => phases.push(p),
-    onEvent: (e) => events.push(e),
-  });
-  const stop = new AbortController();
-  const activities: string[] = [];
-  const sample = (): void => {
-    if (activities[activities.length - 1] !== scaler.activity) activities.push(scaler.activity);
-  };
-  const sampler = setInterval(sample, 2);
-  const outcome = scaler.run(stop.signal).finally(() => {
-    clearInterval(sampler);
-    sample();
-  });
-  const posts = (): number => server.received.filter((r) => r.method === 'POST').length;
-  return { server, phases, events, lines: log.lines, outcome, stop, posts, activities };
-}
-
-async function finish(r: Rig): Promise<ScalerOutcome> {
-  try {
-    return await r.outcome;
-  } finally {
-    r.stop.abort();
-    await r.server.close();
-  }
-}
-
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((res) => setTimeout(res, 10));
-  }
-};
-
-const shape = (p: Phase): string =>
-  p.kind === 'steady' ? `steady@${p.nodes}#${p.cycle}` : p.kind === 'resizing' ? `resize ${p.from}→${p.to}#${p.cycle}` : p.kind;
 
 test('a full MIN→MAX→MIN cycle, phases in order', { timeout: 15_000 }, async () => {
   // Joins slower than two polls, so the map must show the QUEUED step.
@@ -115,7 +20,9 @@ test('a full MIN→MAX→MIN cycle, phases in order', { timeout: 15_000 }, async
     r.events.filter((e) => e.type.startsWith('resize-')).map((e) => `${e.type} ${e.from}→${e.to}`),
     ['resize-submitted 3→6', 'resize-completed 3→6', 'resize-submitted 6→3', 'resize-completed 6→3'],
   );
-  assert.ok(r.lines.some((l) => /Resize complete & healthy \(3→6 in \d+\.\ds\)/.test(l)));
+  assert.ok(r.lines.some((l) => /Resize complete & healthy \(3→6 in \d+\.\ds, to within 0\.1s\)/.test(l)), r.lines.join('\n'));
+  // Polled every pollSecs (0.05 s) while the resize runs, which is under the 1 s ceiling: that is the resolution.
+  assert.deepEqual(r.events.filter((e) => e.type === 'resize-completed').map((e) => e.resolutionMs), [50, 50]);
   assert.ok(r.lines.some((l) => /Stable 0\.2\/0\.2s at 6 nodes/.test(l)));
   assert.ok(r.lines.some((l) => /node 4 +10\.0\.0\.4 +QUEUED\/JOINING/.test(l)), 'cluster map shows a queued node');
   assert.ok(r.lines.some((l) => /Resize 3→6 .*\d+% Adding node/.test(l)), 'progress is shown');

@@ -104,11 +104,11 @@ test('resize, getRequest and listRequests with client-side status filter', async
   assert.equal(created.status, 'QUEUED');
   const one = await api.getRequest(created.id);
   assert.equal(one.id, created.id);
-  const active = await api.listRequests({ statuses: ['QUEUED', 'IN_PROGRESS'] });
+  const active = (await api.listRequests()).filter((r) => r.status === 'QUEUED' || r.status === 'IN_PROGRESS');
   assert.deepEqual(active.map((r) => r.id), [created.id]);
   for (let i = 0; i < 200 && (await api.getRequest(created.id)).status !== 'COMPLETED'; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal((await api.getRequest(created.id)).progressPercent, 100);
-  assert.deepEqual(await api.listRequests({ statuses: ['QUEUED', 'IN_PROGRESS'] }), []);
+  assert.deepEqual((await api.listRequests()).filter((r) => r.status !== 'COMPLETED'), []);
   assert.equal((await api.listRequests()).length, 1);
 });
 
@@ -191,4 +191,51 @@ test('server rules: RF multiple, equal size, locked', async () => {
   const foreign = server.startForeignRequest('IN_PROGRESS');
   await rejectsWith(api.resize(1, size === 3 ? 6 : 3, 62), (e) => assert.equal(e.code, '041303'));
   server.setRequestStatus(foreign, 'CANCELLED');
+});
+
+test('answers about another request or cluster are not believed; requests of another cluster are not listed', async () => {
+  const api = client();
+  const foreign = server.startForeignRequest('IN_PROGRESS');
+  try {
+    server.faults.push({ match: { pathRegex: /\/cluster\/request\// }, times: 1, kind: 'rewrite', edit: (d) => ({ ...(d as object), id: 1 }) });
+    await rejectsWith(api.getRequest(foreign), (e) => {
+      assert.equal(e.code, 'mismatch');
+      assert.match(e.message, new RegExp(`GET request ${foreign} answered about request 1; the answer is not believed`));
+    });
+    server.faults.push({ match: { pathRegex: /\/cluster\/request\// }, times: 1, kind: 'rewrite', edit: (d) => ({ ...(d as object), accountID: 6 }) });
+    await rejectsWith(api.getRequest(foreign), (e) => assert.match(e.message, /answered about account 6/));
+    server.faults.push({ match: { pathRegex: /\/cluster\/9\/request/ }, times: 1, kind: 'rewrite', edit: (d) => (d as object[]).map((r) => ({ ...r, clusterID: 10 })) });
+    assert.deepEqual(await api.listRequests(), []);
+    assert.ok((await api.listRequests()).some((r) => r.id === foreign));
+  } finally {
+    server.setRequestStatus(foreign, 'CANCELLED');
+  }
+});
+
+test('statuses of clusters, DCs and nodes are upper-cased; a request status is kept as sent; text is sanitized', async () => {
+  const lower = (d: unknown): unknown => JSON.parse(JSON.stringify(d).replace(/"(ACTIVE|NORMAL)"/g, (m) => m.toLowerCase()));
+  server.faults.push({ match: { pathRegex: /\/nodes/ }, times: 1, kind: 'rewrite', edit: lower });
+  assert.deepEqual([...new Set((await client().listNodes()).map((n) => `${n.status}/${n.state}`))], ['ACTIVE/NORMAL']);
+  const foreign = server.startForeignRequest('IN_PROGRESS');
+  server.setRequestStatus(foreign, 'in_progress');
+  server.faults.push({ match: { pathRegex: /\/cluster\/request\// }, times: 1, kind: 'rewrite', edit: (d) => ({ ...(d as object), progressDescription: '\x1b[2Jhalf\r\nway' }) });
+  const r = await client().getRequest(foreign);
+  assert.equal(r.status, 'in_progress');
+  assert.equal(r.progressDescription, 'half way');
+  server.setRequestStatus(foreign, 'CANCELLED');
+});
+
+test('a body past the cap fails with too-large and is not retried; Retry-After stretches a GET retry', async () => {
+  const retries: number[] = [];
+  const api = client({ onRetry: (_e, _n, delay) => retries.push(delay) });
+  const capped = client({ maxBodyBytes: 4000, onRetry: (_e, _n, delay) => retries.push(delay) });
+  server.faults.push({ match: { pathRegex: /\/nodes/ }, times: 1, kind: 'raw', status: 200, body: JSON.stringify({ error: '', data: { nodes: [], pad: 'x'.repeat(5000) } }) });
+  await rejectsWith(capped.listNodes(), (e) => {
+    assert.equal(e.code, 'too-large');
+    assert.equal(e.retryable, false);
+  });
+  assert.deepEqual(retries, []);
+  server.faults.push({ match: { pathRegex: /\/nodes/ }, times: 1, kind: 'http', status: 429, headers: { 'retry-after': '1' } });
+  assert.equal((await api.listNodes()).length > 0, true);
+  assert.deepEqual(retries, [1000]);
 });

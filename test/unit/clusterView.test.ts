@@ -10,10 +10,13 @@ import {
   isResizeRequest,
   nextTarget,
   pickDc,
+  requestState,
   type Observation,
+  type ResizableDc,
 } from '../../src/scaler/clusterView.js';
 
-const dc = (over: Partial<DcView> = {}): DcView => ({ id: 1, name: 'AWS_US_EAST_1', status: 'ACTIVE', instanceId: 62, replicationFactor: 3, ...over });
+const dc = (over: Partial<ResizableDc> = {}): ResizableDc => ({ id: 1, name: 'AWS_US_EAST_1', status: 'ACTIVE', instanceId: 62, replicationFactor: 3, ...over });
+const dcNoId = (): DcView => ({ ...dc(), id: null });
 
 const cluster = (over: Partial<ClusterView> = {}): ClusterView => ({
   id: 9,
@@ -76,8 +79,33 @@ test('pickDc: the only DC, a chosen one, or a refusal for multi-DC', () => {
   assert.match(!refused.ok ? refused.reason : '', /2 data centers .*unless a DC is chosen/);
   assert.deepEqual(pickDc(two, 2), { ok: true, dc: dc({ id: 2, name: 'AWS_EU_WEST_1' }) });
   assert.deepEqual(pickDc(two, 'AWS_EU_WEST_1'), { ok: true, dc: dc({ id: 2, name: 'AWS_EU_WEST_1' }) });
-  assert.equal(pickDc(two, 7).ok, false);
-  assert.equal(pickDc(cluster({ dc: null, dataCenters: [] })).ok, false);
+  const absent = pickDc(two, 7);
+  assert.equal(!absent.ok && absent.problem, 'config');
+  // An answer without a DC, or with a DC without an id, is an odd payload to ask again, never a dcId of -1.
+  const none = pickDc(cluster({ dc: null, dataCenters: [] }));
+  assert.equal(!none.ok && none.problem, 'odd-payload');
+  const noId = pickDc(cluster({ dc: dcNoId(), dataCenters: [dcNoId()] }));
+  assert.equal(!noId.ok && noId.problem, 'odd-payload');
+  assert.match(!noId.ok ? noId.reason : '', /has no id/);
+});
+
+test('0 ACTIVE nodes is never healthy: all INACTIVE, all in another DC, or none listed', () => {
+  for (const nodes of [[node(1, 'INACTIVE'), node(2, 'INACTIVE')], [node(1, 'ACTIVE', 'NORMAL', 2), node(2, 'ACTIVE', 'NORMAL', 2)], []]) {
+    const size = currentSize(nodes, 1);
+    assert.equal(size, 0);
+    const h = healthAt(size, obs({ nodes }));
+    assert.equal(h.healthy, false);
+    assert.equal(!h.healthy && h.reason, 'no ACTIVE node in the data center');
+  }
+});
+
+test('requestState: only COMPLETED/FAILED/CANCELLED end a request, any case; anything else runs', () => {
+  assert.deepEqual(requestState(req('completed')), { state: 'completed', known: true });
+  assert.deepEqual(requestState(req('FAILED')), { state: 'failed', known: true });
+  assert.deepEqual(requestState(req('Cancelled')), { state: 'cancelled', known: true });
+  assert.deepEqual(requestState(req('in_progress')), { state: 'running', known: true });
+  assert.deepEqual(requestState(req('QUEUED')), { state: 'running', known: true });
+  for (const odd of ['PENDING', '', 'DONE', 'SUCCESS']) assert.deepEqual(requestState(req(odd)), { state: 'running', known: false }, odd);
 });
 
 test('checkBounds against the replication factor', () => {
@@ -120,4 +148,14 @@ test('error-code table: every code of the contract and transport errors', () => 
   assert.equal(actionFor('http-403', 403), 'fatal');
   assert.equal(actionFor('099999', 400), 'abandon');
   assert.equal(actionFor('http-404', 404), 'abandon');
+  // Errors that cannot clear, and the contract's "busy" statuses without a code.
+  assert.equal(actionFor('http-301', 301), 'fatal');
+  assert.equal(actionFor('tls', null), 'fatal');
+  assert.equal(actionFor('bad-request-setup', null), 'fatal');
+  assert.equal(actionFor('http-429', 429, true), 'wait');
+  assert.equal(actionFor('http-423', 423, true), 'wait');
+  assert.equal(actionFor('http-404', 404, true), 'fatal');
+  assert.equal(actionFor('099999', 400, true), 'abandon');
+  assert.equal(actionFor('mismatch', null, true), 'ambiguous');
+  assert.equal(actionFor('too-large', 200, true), 'ambiguous');
 });

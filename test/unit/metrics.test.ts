@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/clock.js';
 import { phaseKey, phaseLabel, type Phase } from '../../src/phase.js';
+import { Secret } from '../../src/config/secret.js';
 import { LatencyHistogram } from '../../src/metrics/histograms.js';
 import { SpanAccumulator, totalErrors, zeroErrors } from '../../src/metrics/span.js';
 import { Recorder, type RecorderProbes } from '../../src/metrics/recorder.js';
@@ -353,6 +354,20 @@ describe('Recorder', () => {
     assert.equal(rec.lossesTotal.missing, 5002, 'the count is exact');
     assert.ok(rec.losses.length <= 1000, `the list is bounded: ${rec.losses.length}`);
     assert.ok(rec.losses.length >= 100);
+  });
+
+  test('event text reaches outputs without control characters or known secrets, and capped', () => {
+    const { rec } = setup({ kind: 'load-only' });
+    const secret = new Secret('recorder-event-secret-77ab');
+    const seen: TimelineEvent[] = [];
+    rec.addOutput({ event: (e) => seen.push(e) });
+    rec.event({ type: 'api-error', message: `\x1b[31mboom\r\nFORGED ${secret.reveal()}\u202e`, hosts: ['a\nb'], count: 3, big: 'x'.repeat(100_000) });
+    const e = seen[0]!;
+    assert.equal(e.message, 'boom FORGED ***');
+    assert.deepEqual(e.hosts, ['a b']);
+    assert.equal(e.count, 3);
+    assert.ok(String(e.big).length < 5000);
+    assert.equal(rec.events[0]!.message, 'boom FORGED ***');
   });
 
   test('the event list is bounded and counts what it dropped', () => {

@@ -83,6 +83,9 @@ test('status line shows phase, rates, latencies, nonzero errors, loader and scal
   assert.match(line2, /read errors timeout \d+/);
   assert.match(line2, /missing 2 corrupt 1/);
   assert.match(line2, ANSI);
+
+  const stopped = renderStatusLine({ ...calm, phase: { kind: 'scaler-stopped', cycle: 1, nodes: 2, reason: 'Cloud API error tls' } }, 'stopped: fatal', { color: true });
+  assert.ok(stopped.startsWith('\x1b[31mcycle 1 · scaler stopped: Cloud API error tls'), JSON.stringify(stopped.slice(0, 60)));
 });
 
 test('open-loop writes: the status line shows rows/s of the target and the rows behind only when there are any', () => {
