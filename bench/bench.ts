@@ -1,6 +1,6 @@
 // npm run bench: starts one local Cassandra node, then runs each case in a fresh worker process and writes
 // BENCHMARKS.md. Flags: --external (use a node already listening on 127.0.0.1:9042), --quick (short cases),
-// --only=writes,reads,pace,mem (a subset), --out=FILE (default BENCHMARKS.md), --prof (each tool case under
+// --only=writes,reads,pace,saturate,mem,metrics (a subset; mem and metrics need no Cassandra), --out=FILE (default BENCHMARKS.md), --prof (each tool case under
 // --cpu-prof, profiles in $TMPDIR/bench-prof/).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -27,7 +27,9 @@ const flag = (name: string): string | undefined => {
 const external = flag('external') !== undefined;
 const quick = flag('quick') !== undefined;
 const prof = flag('prof') !== undefined;
-const only = new Set((flag('only') ?? 'writes,reads,pace,saturate,mem').split(','));
+const only = new Set((flag('only') ?? 'writes,reads,pace,saturate,mem,metrics').split(','));
+/** Cases that run against an in-process fake client: no Cassandra node is started for them alone. */
+const NO_CLUSTER = new Set(['mem', 'metrics']);
 const outFile = resolve(repo, flag('out') || 'BENCHMARKS.md');
 const log = createLogger();
 
@@ -35,6 +37,8 @@ const SEED_ROWS = 200_000;
 const WRITE_INFLIGHT = 32;
 /** Offered write load per batch size (rows/s), the same for tool and baseline; one node on 2 cores absorbs it. */
 const WRITE_RATE: Record<number, number> = { 1: 2000, 10: 12_000, 30: 12_000, 50: 12_000 };
+/** The metrics case: batch and offered rows/s against the fake client (the loader alone, so any cost shows). */
+const METRICS_CASE = { batch: 10, rowsPerSec: 50_000, inflight: WRITE_INFLIGHT };
 const BATCHES = flag('batches') ? flag('batches')!.split(',').map(Number) : [1, 10, 30, 50];
 const READ_RATES = [2000];
 const PACE_TARGETS = [500, 2000, 5000, 10_000, 20_000];
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
     paceFake: [],
     saturate: [],
     mem: null,
+    metrics: null,
     durationSecs: 0,
   };
 
@@ -150,7 +155,7 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   try {
-    if (!external && [...only].some((o) => o !== 'mem')) {
+    if (!external && [...only].some((o) => !NO_CLUSTER.has(o))) {
       cluster = new LocalCluster({ baseDir: join(repo, '.cache', 'clusters', 'bench'), clusterName: 'bench', heapMb: 1024, log });
       log.info('starting one local Cassandra node (waits for the machine-wide cluster lock if another run holds it)');
       await cluster.start(1);
@@ -163,7 +168,7 @@ async function main(): Promise<void> {
         jvmPid = null;
       }
     }
-    if ([...only].some((o) => o !== 'mem')) {
+    if ([...only].some((o) => !NO_CLUSTER.has(o))) {
       const client = new cassandra.Client(clientOptions(benchConfig()));
       await client.connect();
       const rs = await client.execute('SELECT release_version FROM system.local');
@@ -231,6 +236,16 @@ async function main(): Promise<void> {
     if (cluster) {
       await cluster.stop();
       cluster = null;
+    }
+    if (only.has('metrics')) {
+      // Base = the endpoint off, tool = on and scraped every second; same fake client and offered load.
+      const r = await pair(
+        (side) => ({ mode: 'write-tool', fake: true, metrics: side === 'tool', ...METRICS_CASE, warmupMs, measureMs }),
+        'metrics endpoint (base = off, tool = on)',
+        'row',
+        quick ? 1 : 3,
+      );
+      results.metrics = { ...METRICS_CASE, on: r.tool, off: r.base };
     }
     if (only.has('mem')) {
       const marks = quick ? [1_000_000, 3_000_000] : [1_000_000, 10_000_000];

@@ -49,6 +49,8 @@ export interface BenchResults {
   /** Closed loop at 96 batches in flight, the JVM at normal priority and at nice 19. */
   saturate: (CaseResult & { mode: string; jvmNice: number })[];
   mem: { snaps: MemSnap[]; rowsPerSec: number; cpuUsPerRow: number; loop: LoopDelay; serverCpuPercent: number | null } | null;
+  /** Writes against the fake client with the metrics endpoint off and on (scraped every second). */
+  metrics?: { batch: number; rowsPerSec: number; inflight: number; on: CaseResult; off: CaseResult } | null;
   durationSecs: number;
 }
 
@@ -192,6 +194,23 @@ export function renderMarkdown(r: BenchResults): string {
       out.push(`| ${x.mode === 'write-tool' ? 'tool' : 'baseline'} | ${x.jvmNice} | ${int(x.opsPerSec)} | ${f(x.cpuPercent, 0)} | ${f(x.cpuUsPerOp, 2)} | ${f(x.loop.p50Ms)} | ${f(x.loop.p99Ms)} | ${f(x.loop.maxMs)} | ${f(x.serverCpuPercent, 0)} |`);
     }
     out.push('');
+  }
+
+  if (r.metrics) {
+    const m = r.metrics;
+    out.push('## Metrics endpoint: client CPU per row with /metrics on and scraped', '');
+    out.push(
+      `The tool's writers against the in-process fake client (no driver, no server, so the loader's own cost is all there is),`,
+      `batch ${m.batch}, ${int(m.rowsPerSec)} rows/s offered, ≤ ${m.inflight} in flight; "on" serves /metrics and another process scrapes it every`,
+      'second (Prometheus at its fastest usual interval). Runs off, on, on, off (ABBA rounds); "runs" list each run\'s µs/row.',
+      '',
+    );
+    out.push('| endpoint | µs/row | runs | rows/s | CPU % | loop p50/p99/max ms |');
+    out.push('|---|---:|---:|---:|---:|---:|');
+    for (const [name, c] of [['off', m.off], ['on, scraped every 1 s', m.on]] as const) {
+      out.push(`| ${name} | ${f(c.cpuUsPerOp, 3)} | ${runs(c)} | ${int(c.opsPerSec)} | ${f(c.cpuPercent, 0)} | ${loopCell(c)} |`);
+    }
+    out.push('', `On / off: ${ratio(m.on, m.off)}.`, '');
   }
 
   if (r.mem) {

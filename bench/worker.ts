@@ -1,5 +1,6 @@
 // One bench case in its own process, so process.cpuUsage() and memory are this loader's alone.
 // Usage: node dist/bench/worker.js '<json args>'; the last stdout line is `RESULT <json>`.
+import { spawn } from 'node:child_process';
 import cassandra from 'cassandra-driver';
 import { realClock } from '../src/clock.js';
 import { clientOptions, consistencyCode } from '../src/db/connect.js';
@@ -14,6 +15,7 @@ import { makeId, newRunIdentity, rowValues, type RunIdentity } from '../src/load
 import { Writers, writerSettings } from '../src/load/writers.js';
 import { createLogger } from '../src/log.js';
 import { LoaderProbe } from '../src/metrics/loaderProbe.js';
+import { serveMetrics } from '../src/metrics/metricsServer.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import type { Phase } from '../src/phase.js';
 import { renderStatusLine } from '../src/report/statusLine.js';
@@ -32,6 +34,8 @@ export interface WorkerArgs {
   rowsPerSec?: number;
   /** Pace against an in-process client that answers at once: the loader's own pacing, no server, no driver. */
   fake?: boolean;
+  /** Serve /metrics and have a separate process scrape it every second while measuring (write-tool). */
+  metrics?: boolean;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
@@ -140,13 +144,39 @@ async function seed(): Promise<void> {
   await client.shutdown();
 }
 
+/**
+ * The metrics endpoint as run.ts serves it, scraped every second by another process (whose CPU is not this
+ * loader's), the fastest interval Prometheus is usually set to; returns the number of scrapes served.
+ */
+async function scrapedMetrics(recorder: Recorder): Promise<{ scrapes: () => number; stop: () => Promise<void> }> {
+  const endpoint = await serveMetrics({ host: '127.0.0.1', port: 0, recorder, loader: 'bench' });
+  let scrapes = 0;
+  const render = endpoint.exporter.metrics.bind(endpoint.exporter);
+  endpoint.exporter.metrics = () => {
+    scrapes++;
+    return render();
+  };
+  const scraper = spawn(process.execPath, ['-e', 'setInterval(() => fetch(process.env.URL).then((r) => r.text(), () => {}), 1000)'], {
+    env: { ...process.env, URL: endpoint.url },
+    stdio: 'ignore',
+  });
+  return {
+    scrapes: () => scrapes,
+    stop: async () => {
+      scraper.kill();
+      await endpoint.close();
+    },
+  };
+}
+
 async function writeTool(): Promise<void> {
   const config = benchConfig();
-  const client = await newClient();
+  const client = args.fake ? instantClient() : await newClient();
   if (args.rowsPerSec) gateWrites(client, args.rowsPerSec);
   const ledger = new IdLedger(config.idPoolSize);
   const limiter = new AimdLimiter(args.inflight!);
   const rec = toolRecorder({ limiter });
+  const metrics = args.metrics ? await scrapedMetrics(rec.recorder) : null;
   const writers = new Writers({
     client,
     insertCql: insertCql(target),
@@ -169,8 +199,9 @@ async function writeTool(): Promise<void> {
   writers.stop();
   await writers.drain(10_000);
   rec.stop();
+  await metrics?.stop();
   const ov = rec.recorder.overall();
-  result({ ...m, batchP99Ms: ov.writes.batchLatency.p99, failedRows: ov.writes.failedRows, retries: ov.writes.retriedErrors });
+  result({ ...m, batchP99Ms: ov.writes.batchLatency.p99, failedRows: ov.writes.failedRows, retries: ov.writes.retriedErrors, ...(metrics ? { scrapes: metrics.scrapes() } : {}) });
   await client.shutdown();
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { realClock } from './clock.js';
 import { ConfigError, loadConfig, type Config, type ConfigSources } from './config/load.js';
 import { GROUPS, keysOfGroup, optionDescription } from './config/help.js';
@@ -9,6 +9,7 @@ import { SETTINGS, type SettingKey } from './config/settings.js';
 import { runDemo, DEMO_DEFAULTS } from './demo.js';
 import { createLogger } from './log.js';
 import { EXIT } from './metrics/thresholds.js';
+import { CompareInputError, compareRuns, readRunSummary, renderComparison, type CompareTolerances } from './report/compare.js';
 import { runTool } from './run.js';
 import { mergeCommand, runMerge } from './shard/mergeCommand.js';
 import { ShardFolderError } from './shard/record.js';
@@ -26,7 +27,24 @@ unlike the Python tool this replaces.
 
 Exit codes: 0 all thresholds passed · 2 bad setting · 3 a threshold failed · 4 acknowledged rows lost or
 corrupt · 5 could not connect or create the schema, or the local cluster could not start · 1 internal error ·
-130 stopped by a second Ctrl+C.`;
+130 stopped by a second Ctrl+C.
+
+Compare two runs: scylla-resize-test compare BASE_RUN NEW_RUN (see compare --help).`;
+
+const COMPARE_EPILOGUE = `
+BASE_RUN and NEW_RUN are run folders (each holds a summary.json). Phases are compared by kind (steady@N,
+resize A→B; every occurrence of a kind merged); a kind in only one run is listed, not gated. A tolerance is
+in percent of the base run's figure; without any tolerance compare only prints.
+
+Exit codes: 0 every change within the tolerances · 3 a change beyond a tolerance · 2 bad input (missing
+folder, not a run folder, bad tolerance, no phase kind in common) · 1 internal error.`;
+
+/** A tolerance in percent; commander turns the throw into a one-line error naming the flag. */
+function percent(raw: string): number {
+  const n = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a percentage ≥ 0, e.g. 10');
+  return n;
+}
 
 function addSettingOptions(cmd: Command): Command {
   for (const group of GROUPS) {
@@ -107,6 +125,29 @@ async function main(argv: string[]): Promise<number> {
   program.addCommand(demo);
   let merging: { dirs: string[]; out?: string } | null = null;
   program.addCommand(mergeCommand((args) => (merging = args)));
+  let compared: { base: string; next: string; tolerances: CompareTolerances } | null = null;
+  const compare = new Command('compare')
+    .description('Print, per phase kind, the change in throughput, latency, errors and resize time from BASE_RUN to NEW_RUN;\nexit 3 when a change is beyond a tolerance given below.')
+    .argument('<BASE_RUN>', 'run folder of the baseline')
+    .argument('<NEW_RUN>', 'run folder to judge against it')
+    .option('--max-throughput-drop <pct>', 'fail when rows/s of a phase kind drops by more than this %', percent)
+    .option('--max-p99-rise <pct>', 'fail when the write or read p99 of a phase kind rises by more than this %', percent)
+    .option('--max-resize-time-rise <pct>', 'fail when the mean time of a resize kind rises by more than this %', percent)
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .addHelpText('after', COMPARE_EPILOGUE)
+    .action((base: string, next: string, opts: { maxThroughputDrop?: number; maxP99Rise?: number; maxResizeTimeRise?: number }) => {
+      compared = {
+        base,
+        next,
+        tolerances: {
+          ...(opts.maxThroughputDrop !== undefined ? { maxThroughputDropPct: opts.maxThroughputDrop } : {}),
+          ...(opts.maxP99Rise !== undefined ? { maxP99RisePct: opts.maxP99Rise } : {}),
+          ...(opts.maxResizeTimeRise !== undefined ? { maxResizeTimeRisePct: opts.maxResizeTimeRise } : {}),
+        },
+      };
+    });
+  program.addCommand(compare);
 
   try {
     await program.parseAsync(argv);
@@ -124,6 +165,17 @@ async function main(argv: string[]): Promise<number> {
       return (await runMerge({ ...toMerge, tool: { name: 'scylla-resize-test', version: VERSION }, print: (t) => process.stdout.write(t + '\n'), color })).exitCode;
     } catch (err) {
       if (err instanceof ShardFolderError) die(err.message, EXIT.badInput);
+      throw err;
+    }
+  }
+  const comparing = compared as { base: string; next: string; tolerances: CompareTolerances } | null;
+  if (comparing) {
+    try {
+      const c = compareRuns(readRunSummary('BASE_RUN', comparing.base), readRunSummary('NEW_RUN', comparing.next), comparing.tolerances);
+      process.stdout.write(renderComparison(c, { base: 'base', next: 'new' }, color) + '\n');
+      return c.breaches.length > 0 ? EXIT.thresholdFailed : EXIT.ok;
+    } catch (err) {
+      if (err instanceof CompareInputError) die(err.message, EXIT.badInput);
       throw err;
     }
   }

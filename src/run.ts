@@ -3,11 +3,13 @@ import cassandra from 'cassandra-driver';
 import type { Clock } from './clock.js';
 import type { Config } from './config/load.js';
 import { connect } from './db/connect.js';
+import { describeError } from './db/errors.js';
 import type { LoadEngine } from './load/engine.js';
 import type { DrainResult } from './load/loader.js';
 import { shardShare } from './config/shard.js';
 import { shardBaseIdentity } from './load/shardIdentity.js';
 import type { Logger } from './log.js';
+import { serveMetrics, type MetricsEndpoint } from './metrics/metricsServer.js';
 import { EXIT } from './metrics/thresholds.js';
 import type { RunSummary, VerificationReport } from './metrics/types.js';
 import type { Phase } from './phase.js';
@@ -73,10 +75,13 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
   const session = await setUp(config, new Date(deps.clock.now()), deps.connect ?? connect, deps.log);
   if (!session) return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
   const wired = wire(config, deps, session);
+  let metrics: MetricsEndpoint | null = null;
   try {
+    metrics = await startMetrics(config, deps, wired);
     await wired.load.start();
   } catch (err) {
     deps.log.error(err instanceof Error ? err.message : String(err));
+    await metrics?.close();
     await session.client.shutdown();
     return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
   }
@@ -84,7 +89,20 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
   const driven = await drive(config, deps, wired);
   const result = await finish(config, deps, wired, driven);
   if (result.summary) await keepShardRecord(result.runDir ?? session.runDir, { runConfig, config, recorder: wired.obs.recorder, summary: result.summary });
+  await metrics?.close();
   return result;
+}
+
+/** The Prometheus endpoint (SCY_METRICS_PORT), before any load, so a scrape sees the run from its start. */
+async function startMetrics(config: Config, deps: RunDeps, w: Wired): Promise<MetricsEndpoint | null> {
+  if (config.metricsPort === undefined) return null;
+  try {
+    const metrics = await serveMetrics({ host: config.metricsHost, port: config.metricsPort, recorder: w.obs.recorder, scaler: () => w.scaler?.live ?? null });
+    deps.log.info(`metrics: Prometheus can scrape ${metrics.url}`);
+    return metrics;
+  } catch (err) {
+    throw new Error(`cannot serve metrics on ${config.metricsHost}:${config.metricsPort} (SCY_METRICS_HOST, SCY_METRICS_PORT): ${describeError(err)}`);
+  }
 }
 
 function wire(config: Config, deps: RunDeps, session: Session): Wired {

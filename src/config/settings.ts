@@ -137,6 +137,10 @@ export const SETTINGS = {
     doc: 'Split one run over N loader processes: this is shard i of N (N ≤ 64). N alone takes i from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Each shard offers 1/N of SCY_READ_RPS, SCY_WRITE_ROWS_PER_SEC and SCY_BATCH_INFLIGHT; only shard 0 resizes.' }),
   runId: s({ env: 'SCY_RUN_ID', flag: 'run-id', group: 'Run', parse: runIdName, arg: 'name',
     doc: 'Names a run split over shards (required when N > 1; the same new id on every shard): run folder <SCY_OUT_DIR>/<id>/shard-<i>, and the row ids of every shard derive from it.' }),
+  metricsPort: s({ env: 'SCY_METRICS_PORT', flag: 'metrics-port', group: 'Run', parse: integer(1, 65535), arg: 'n',
+    doc: 'Serve live Prometheus metrics at http://SCY_METRICS_HOST:PORT/metrics during the run; default: off.' }),
+  metricsHost: d({ env: 'SCY_METRICS_HOST', flag: 'metrics-host', group: 'Run', parse: nonEmptyText, default: '127.0.0.1', arg: 'address',
+    doc: 'Address the metrics endpoint binds (0.0.0.0 to let a Prometheus on another machine scrape it).' }),
   verifySample: d({ env: 'SCY_VERIFY_SAMPLE', flag: 'verify-sample', group: 'Run', parse: integer(0, 1_000_000_000), default: '1000000', arg: 'n',
     doc: 'After the drain, read back this many acknowledged rows (all when fewer; 0 skips the sweep).' }),
 

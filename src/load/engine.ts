@@ -3,6 +3,7 @@ import type { SpanAccumulator } from '../metrics/span.js';
 import type { WritesOffered } from '../metrics/recorder.js';
 import type { VerificationReport } from '../metrics/types.js';
 import type { DrainResult } from './loader.js';
+import type { InflightLimiter } from './limiter.js';
 import type { Schedule } from './pacer.js';
 
 /** A load thread that ended without being asked: its error, and what it had acknowledged by its last report. */
@@ -48,7 +49,26 @@ export function writeRate(config: { writeWorkers: number; writeRowsPerSec?: numb
   return config.writeWorkers > 0 && config.writeRowsPerSec !== undefined ? config.writeRowsPerSec : null;
 }
 
-/** A write schedule's figures for the recorder. */
-export function offered(schedule: Schedule, ratePerSec: number, nowMs: number): WritesOffered {
-  return { targetPerSec: ratePerSec, rowsDue: schedule.dueBy(nowMs), rowsTaken: schedule.taken };
+/** The figures every engine reads off its limit and schedules, whether they live in one thread or in shared memory. */
+export abstract class ScheduleGauges {
+  constructor(
+    private readonly limiter: InflightLimiter,
+    private readonly readSchedule: Schedule,
+    private readonly writes: { schedule: Schedule; ratePerSec: number } | null,
+  ) {}
+
+  abstract get readsStarted(): boolean;
+
+  readsDue(nowMs: number): number {
+    return this.readsStarted ? this.readSchedule.dueBy(nowMs) : 0;
+  }
+
+  inflight(): { inflight: number; limit: number } {
+    return { inflight: this.limiter.inflight, limit: this.limiter.limit };
+  }
+
+  writesOffered(nowMs: number): WritesOffered | null {
+    const w = this.writes;
+    return w && { targetPerSec: w.ratePerSec, rowsDue: w.schedule.dueBy(nowMs), rowsTaken: w.schedule.taken };
+  }
 }

@@ -6,8 +6,7 @@ import { LoaderProbe } from '../metrics/loaderProbe.js';
 import type { LoaderSample } from '../metrics/span.js';
 import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import type { VerificationReport } from '../metrics/types.js';
-import type { WritesOffered } from '../metrics/recorder.js';
-import { offered, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
+import { ScheduleGauges, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
 import { IdLedger } from './idLedger.js';
 import { AimdLimiter } from './limiter.js';
 import { Loader, type DrainResult, type LoaderConfig } from './loader.js';
@@ -26,22 +25,20 @@ export interface InProcessLoadOptions {
 }
 
 /** The whole load on the main thread, recording straight into the run's recorder: SCY_LOADER_THREADS=1. */
-export class InProcessLoad implements LoadEngine {
+export class InProcessLoad extends ScheduleGauges implements LoadEngine {
   readonly threads = 1;
   readonly failures: readonly LoaderFailure[] = [];
-  private readonly limiter: AimdLimiter;
-  private readonly pacer: Pacer;
-  private readonly writeSchedule: Pacer | null;
   private readonly ledger: IdLedger;
   private readonly loaderRun: Loader;
   private readonly probe = new LoaderProbe();
 
-  constructor(private readonly o: InProcessLoadOptions) {
-    this.limiter = new AimdLimiter(o.config.batchInflight);
-    this.pacer = new Pacer(o.clock, Math.max(o.config.readRps, 1e-9));
-    this.ledger = new IdLedger(o.config.idPoolSize);
+  constructor(o: InProcessLoadOptions) {
+    const limiter = new AimdLimiter(o.config.batchInflight);
+    const readSchedule = new Pacer(o.clock, Math.max(o.config.readRps, 1e-9));
     const rate = writeRate(o.config);
-    this.writeSchedule = rate === null ? null : new Pacer(o.clock, rate);
+    const writeSchedule = rate === null ? null : new Pacer(o.clock, rate);
+    super(limiter, readSchedule, writeSchedule && { schedule: writeSchedule, ratePerSec: rate! });
+    this.ledger = new IdLedger(o.config.idPoolSize);
     const identity = loaderIdentity(o.run, 0);
     this.loaderRun = new Loader({
       client: o.client,
@@ -50,9 +47,9 @@ export class InProcessLoad implements LoadEngine {
       identity,
       ledger: this.ledger,
       rows: ledgerPicker(this.ledger, identity),
-      limiter: this.limiter,
-      readSchedule: this.pacer,
-      writeSchedule: this.writeSchedule,
+      limiter,
+      readSchedule,
+      writeSchedule,
       recorder: o.recorder,
       clock: o.clock,
       log: o.log,
@@ -69,18 +66,6 @@ export class InProcessLoad implements LoadEngine {
 
   get readsStarted(): boolean {
     return this.loaderRun.readsStarted;
-  }
-
-  readsDue(nowMs: number): number {
-    return this.readsStarted ? this.pacer.dueBy(nowMs) : 0;
-  }
-
-  inflight(): { inflight: number; limit: number } {
-    return { inflight: this.limiter.inflight, limit: this.limiter.limit };
-  }
-
-  writesOffered(nowMs: number): WritesOffered | null {
-    return this.writeSchedule && offered(this.writeSchedule, writeRate(this.o.config)!, nowMs);
   }
 
   loader(): LoaderSample {

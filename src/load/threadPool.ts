@@ -8,8 +8,7 @@ import { SpanAccumulator, type LoaderSample } from '../metrics/span.js';
 import type { EventInput } from '../metrics/spanRecorder.js';
 import { IntervalCounter } from '../metrics/threadRecorder.js';
 import type { VerificationReport } from '../metrics/types.js';
-import type { WritesOffered } from '../metrics/recorder.js';
-import { offered, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
+import { ScheduleGauges, writeRate, type LoadEngine, type LoaderFailure } from './engine.js';
 import { LedgerBoard } from './ledgerBoard.js';
 import type { DrainResult, LoaderConfig } from './loader.js';
 import type { RunIdentity } from './rowContent.js';
@@ -54,12 +53,9 @@ interface Thread {
  * the interval boundaries through shared memory. The main thread keeps no per-request work: it collects each
  * thread's span once per report interval and merges them (histograms exactly).
  */
-export class ThreadedLoad implements LoadEngine {
+export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
   readonly failures: LoaderFailure[] = [];
   private readonly list: Thread[] = [];
-  private readonly limiter: SharedAimdLimiter;
-  private readonly pacer: SharedPacer;
-  private readonly writeSchedule: SharedPacer | null;
   private readonly counter: IntervalCounter;
   private readonly probe = new LoaderProbe();
   private nextId = 0;
@@ -72,9 +68,12 @@ export class ThreadedLoad implements LoadEngine {
     const interval = IntervalCounter.create();
     const rate = writeRate(config);
     const writeHandle = rate === null ? null : SharedPacer.create(rate);
-    this.writeSchedule = writeHandle && new SharedPacer(writeHandle, o.clock);
-    this.limiter = new SharedAimdLimiter(limiterHandle);
-    this.pacer = new SharedPacer(scheduleHandle, o.clock);
+    // The main thread's views of the shared state, for the status line and the offered load.
+    super(
+      new SharedAimdLimiter(limiterHandle),
+      new SharedPacer(scheduleHandle, o.clock),
+      writeHandle && { schedule: new SharedPacer(writeHandle, o.clock), ratePerSec: rate! },
+    );
     this.counter = new IntervalCounter(interval);
     const loader: LoaderConfig = {
       writeWorkers: config.writeWorkers,
@@ -227,18 +226,6 @@ export class ThreadedLoad implements LoadEngine {
 
   get readsStarted(): boolean {
     return this.list.some((t) => t.readsStarted);
-  }
-
-  readsDue(nowMs: number): number {
-    return this.readsStarted ? this.pacer.dueBy(nowMs) : 0;
-  }
-
-  inflight(): { inflight: number; limit: number } {
-    return { inflight: this.limiter.inflight, limit: this.limiter.limit };
-  }
-
-  writesOffered(nowMs: number): WritesOffered | null {
-    return this.writeSchedule && offered(this.writeSchedule, writeRate(this.o.config)!, nowMs);
   }
 
   loader(): LoaderSample {

@@ -20,7 +20,7 @@ function build(layout: Layout): hdr.Histogram {
   });
 }
 
-// The JS histogram's internals used for a one-pass mean (the library's `mean` walks an iterator that
+// The JS histogram's internals used for a one-pass mean and bucket counts (the library's `mean` walks an iterator that
 // allocates an object per distinct value, which is most of the cost of reading stats).
 interface JsInternals {
   maxValue: number;
@@ -90,14 +90,31 @@ export class LatencyHistogram {
   }
 
   private mean(): number {
+    return this.cumulative([]).sumMicros / this.h.totalCount;
+  }
+
+  /**
+   * One walk over the buckets: how many recorded values are at or below each bound (ascending, microseconds),
+   * and the sum of all values; this is what a Prometheus histogram needs. A value counts as at or below a bound
+   * when the lowest value of its HDR bucket is, so a count can be off only within the 3-digit precision.
+   */
+  cumulative(boundsMicros: readonly number[]): { atOrBelow: number[]; sumMicros: number } {
     const h = this.h as unknown as JsInternals;
-    let total = 0;
+    const atOrBelow = new Array<number>(boundsMicros.length).fill(0);
+    let sumMicros = 0;
+    let seen = 0;
+    let b = 0;
     const n = h.countsArrayLength;
     for (let i = 0; i < n; i++) {
       const c = h.getCountAtIndex(i);
-      if (c !== 0) total += h.medianEquivalentValue(h.valueFromIndex(i)) * c;
+      if (c === 0) continue;
+      const v = h.valueFromIndex(i);
+      while (b < boundsMicros.length && boundsMicros[b]! < v) atOrBelow[b++] = seen;
+      seen += c;
+      sumMicros += h.medianEquivalentValue(v) * c;
     }
-    return total / this.h.totalCount;
+    while (b < boundsMicros.length) atOrBelow[b++] = seen;
+    return { atOrBelow, sumMicros };
   }
 
   stats(): LatencyStats {

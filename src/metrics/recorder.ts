@@ -9,7 +9,8 @@ import type { IntervalReport, LossRecord, PhaseReport, SpanStats, TimelineEvent 
 
 /** Every reporter gets the same stream: intervals, phase ends and events (k6's narrow output idea). */
 export interface Output {
-  interval?(iv: IntervalReport): void;
+  /** `span` is the interval's own counts and histograms, closed: read it, never keep or change it. */
+  interval?(iv: IntervalReport, span: SpanAccumulator): void;
   phaseEnded?(p: PhaseReport): void;
   event?(e: TimelineEvent): void;
 }
@@ -176,7 +177,7 @@ export class Recorder extends SpanRecorder {
     const iv: IntervalReport = { ...c.stats(now), phase: slot.phase, inflight, inflightLimit: limit };
     this.series.push(iv);
     this.current = new SpanAccumulator(now);
-    for (const o of this.outputs) o.interval?.(iv);
+    for (const o of this.outputs) o.interval?.(iv, c);
     return iv;
   }
 

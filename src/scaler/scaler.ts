@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
+import type { ScalerLiveState } from '../metrics/prometheus.js';
 import type { Phase } from '../phase.js';
 import { sanitizeText } from '../text/sanitize.js';
 import { CloudApiError, type CloudApiClient, type ClusterView, type NodeView, type RequestView } from './cloudApi.js';
@@ -156,6 +157,8 @@ export class Scaler {
   private lastWaitDetail = '';
   private signal: AbortSignal = new AbortController().signal;
   private doing = 'starting';
+  private activeNodes: number | null = null;
+  private progressPercent: number | null = null;
 
   constructor(private readonly o: ScalerOptions) {
     this.pollMs = Math.max(1, o.pollSecs * 1000);
@@ -171,6 +174,11 @@ export class Scaler {
   /** What the scaler is doing right now, for the live status line (the phase says where the cluster is). */
   get activity(): string {
     return this.doing;
+  }
+
+  /** Node count and resize progress as last seen, for the metrics endpoint. */
+  get live(): ScalerLiveState {
+    return { nodes: this.activeNodes, progressPercent: this.progressPercent };
   }
 
   /** Runs until `signal` aborts, `maxCycles` complete, a fatal error, or (dry run) the first would-be resize. */
@@ -405,6 +413,7 @@ export class Scaler {
   /** Follows a request until COMPLETED and healthy at `to` (true), or until it ends any other way (false). */
   private async track(requestId: string, from: number, to: number): Promise<boolean> {
     this.setPhase({ kind: 'resizing', cycle: this.resizeCycle, from, to, requestId });
+    this.progressPercent = null;
     const start = this.o.clock.monotonic();
     let lastProgress = '';
     let lastWait = '';
@@ -425,6 +434,7 @@ export class Scaler {
         continue;
       }
       unreadable = 0;
+      this.progressPercent = req.progressPercent ?? null;
       const progress = `${req.progressPercent ?? '?'}% ${req.progressDescription}`.trim();
       if (progress !== lastProgress) this.o.log.info(`Resize ${from}→${to} (request ${requestId}, ${req.status || '(no status)'}): ${progress}`);
       this.doing = `request ${requestId} ${req.status || '(no status)'} ${progress}`.trim();
@@ -578,6 +588,7 @@ export class Scaler {
   /** Prints the cluster map whenever a node appears, leaves or changes status/state. */
   private showMap(nodes: readonly NodeView[], dc: ResizableDc): void {
     const mine = nodesOfDc(nodes, dc.id);
+    this.activeNodes = currentSize(nodes, dc.id);
     const lines = mine.map((n) => `  node ${n.id.padEnd(4)} ${n.privateIP.padEnd(15)} ${n.status}/${n.state}`);
     const key = lines.join('\n');
     if (key === this.lastMap) return;

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SETTINGS } from '../../src/config/settings.js';
+import type { RunSummary } from '../../src/metrics/types.js';
+import { buildSampleRun } from '../fixtures/sampleRun.js';
 
 // The built CLI, run as a user would: a fresh working directory (no .env), no SCY_* in the environment.
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -93,6 +95,11 @@ describe('CLI (built)', { concurrency: true }, () => {
     assert.match(line, /1 to 65535/);
   });
 
+  test('a metrics port out of range: one line naming SCY_METRICS_PORT, exit 2', async () => {
+    const line = assertBadInput(await run(['--contact-points', '10.0.0.1', '--metrics-port', '70000']), 'SCY_METRICS_PORT', '--metrics-port', '70000');
+    assert.match(line, /1 to 65535/);
+  });
+
   test('a bad setting as an environment variable: one line naming it, exit 2', async () => {
     const r = await run([], { SCY_CONTACT_POINTS: '10.0.0.1', SCY_CONSISTENCY: 'MOST' });
     const line = assertBadInput(r, 'SCY_CONSISTENCY', 'MOST');
@@ -168,3 +175,50 @@ describe('CLI (built)', { concurrency: true }, () => {
     assert.ok(r.ms < 10_000, `failed fast (${r.ms} ms)`);
   });
 });
+
+describe('compare (built CLI)', { concurrency: true }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scy-compare-'));
+  const folder = (name: string, edit: (s: RunSummary) => void = () => {}): string => {
+    const summary = buildSampleRun().summary;
+    edit(summary);
+    const d = join(dir, name);
+    mkdirSync(d);
+    writeFileSync(join(d, 'summary.json'), JSON.stringify(summary));
+    return d;
+  };
+  const base = folder('base');
+  const worse = folder('worse', (s) => {
+    for (const p of s.byPhaseKey) {
+      p.writes.rowsPerSec *= 0.9;
+      p.writes.batchLatency.p99 *= 1.2;
+    }
+    for (const r of s.resizes) r.durationMs! *= 1.3;
+  });
+  const allWithin = ['--max-throughput-drop', '11', '--max-p99-rise', '21', '--max-resize-time-rise', '31'];
+
+  test('within every tolerance: the per-phase table, exit 0', async () => {
+    const r = await run(['compare', base, worse, ...allWithin]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^steady@2\s+rows\/s/m);
+    assert.match(r.stdout, /resize time\s+1m 10s\s+1m 31s\s+\+30\.0%/);
+    assert.match(r.stdout, /every change is within the tolerances/);
+  });
+
+  for (const [flag, limit] of [['--max-throughput-drop', '9'], ['--max-p99-rise', '19'], ['--max-resize-time-rise', '29']] as const) {
+    test(`${flag} ${limit} is passed: exit 3, the breach named`, async () => {
+      const r = await run(['compare', base, worse, ...allWithin.map((a, i) => (allWithin[i - 1] === flag ? limit : a))]);
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      const breaches = r.stdout.split('\n').filter((l) => l.startsWith('compare: '));
+      assert.ok(breaches.length > 0 && breaches.every((l) => l.includes(`is beyond ${flag} ${limit}`)), breaches.join('\n'));
+    });
+  }
+
+  test('bad input: exit 2 with one line', async () => {
+    assertBadInput(await run(['compare', base, join(dir, 'nope')]), 'NEW_RUN', 'no such folder');
+    assertBadInput(await run(['compare', dir, base]), 'BASE_RUN', 'not a run folder');
+    assertBadInput(await run(['compare', base, worse, '--max-p99-rise', 'ten']), '--max-p99-rise', 'ten', 'percentage');
+    assertBadInput(await run(['compare', base, worse, '--max-throughput-drop', '-5']), '--max-throughput-drop');
+    assertBadInput(await run(['compare', base]), 'NEW_RUN');
+  });
+});
+
