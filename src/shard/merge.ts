@@ -21,10 +21,11 @@ import { ShardFolderError, type ShardRecord } from './record.js';
 // shard, whatever its exact start (followers see a phase change up to one poll after the scaler makes it).
 
 /**
- * Settings each machine may set for itself (how it reaches the cluster and the Cloud API, where it writes);
+ * Settings each machine may set for itself (how it reaches the cluster and the Cloud API, where it writes, where
+ * it serves its live metrics);
  * every other setting must be the same on every shard.
  */
-const PER_MACHINE = new Set(['SCY_SHARD', 'SCY_OUT_DIR', 'SCY_CONTACT_POINTS', 'SCY_TLS_CA_FILE', 'SCY_CLOUD_API_BASE']);
+const PER_MACHINE = new Set(['SCY_SHARD', 'SCY_OUT_DIR', 'SCY_CONTACT_POINTS', 'SCY_TLS_CA_FILE', 'SCY_CLOUD_API_BASE', 'SCY_METRICS_PORT', 'SCY_METRICS_HOST']);
 
 export interface ShardLine {
   shard: number;

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LatencyHistogram } from '../../src/metrics/histograms.js';
+import { compareRuns, readRunSummary } from '../../src/report/compare.js';
+import { writeRunReports } from '../../src/report/writeReports.js';
 import { EXIT } from '../../src/metrics/thresholds.js';
 import { mergeShardRecords, type MergedSummary } from '../../src/shard/merge.js';
 import { runMerge } from '../../src/shard/mergeCommand.js';
@@ -173,4 +175,15 @@ test('a shard whose load partly died (exit code 1) keeps the merged run from pas
   assert.equal(mergeShardRecords(inputs, TOOL).summary.exitCode, EXIT.ok);
   inputs[1]!.record.summary.exitCode = EXIT.internal;
   assert.equal(mergeShardRecords(inputs, TOOL).summary.exitCode, EXIT.internal);
+});
+
+test('compare takes a merged run\'s folder like any other run folder', async () => {
+  const dirs = await shardFolders(threeShards());
+  const r = await runMerge({ dirs, tool: TOOL, print: () => {}, color: false });
+  const one = readShardRecord(dirs[0]!);
+  await writeRunReports(dirs[0]!, { summary: one.summary, intervals: one.intervals, events: one.events });
+  const single = readRunSummary('BASE_RUN', dirs[0]!);
+  const merged = readRunSummary('NEW_RUN', r.outDir);
+  assert.equal(compareRuns(single, merged, { maxThroughputDropPct: 10 }).breaches.length, 0, 'three shards write more than one alone');
+  assert.ok(compareRuns(merged, single, { maxThroughputDropPct: 10 }).breaches.length > 0, 'one shard alone writes less than all three');
 });
