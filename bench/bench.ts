@@ -1,6 +1,7 @@
 // npm run bench: starts one local Cassandra node, then runs each case in a fresh worker process and writes
 // BENCHMARKS.md. Flags: --external (use a node already listening on 127.0.0.1:9042), --quick (short cases),
-// --only=writes,reads,pace,saturate,mem,metrics (a subset; mem and metrics need no Cassandra), --out=FILE (default BENCHMARKS.md), --prof (each tool case under
+// --only=writes,reads,pace,saturate,mem,metrics,threads,threads-real (a subset; mem, metrics and threads need no
+// Cassandra), --out=FILE (default BENCHMARKS.md), --prof (each tool case under
 // --cpu-prof, profiles in $TMPDIR/bench-prof/).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { LocalCluster } from '../src/local/cassandra.js';
 import { createLogger } from '../src/log.js';
 import { benchConfig, KEYSPACE, TABLE } from './common.js';
 import { EXTERNAL_PID_FILE } from './cluster.js';
-import { renderMarkdown, type BenchResults, type CaseResult } from './report.js';
+import { renderMarkdown, type BenchResults, type CaseResult, type EnginePaceResult, type EngineRuns } from './report.js';
+import type { EngineCaseArgs, EngineCaseResult } from './threadCases.js';
 import type { WorkerArgs } from './worker.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,9 +29,9 @@ const flag = (name: string): string | undefined => {
 const external = flag('external') !== undefined;
 const quick = flag('quick') !== undefined;
 const prof = flag('prof') !== undefined;
-const only = new Set((flag('only') ?? 'writes,reads,pace,saturate,mem,metrics').split(','));
-/** Cases that run against an in-process fake client: no Cassandra node is started for them alone. */
-const NO_CLUSTER = new Set(['mem', 'metrics']);
+const only = new Set((flag('only') ?? 'writes,reads,pace,saturate,mem,metrics,threads,threads-real').split(','));
+/** Cases that run against an in-process stand-in client: no Cassandra node is started for them alone. */
+const NO_CLUSTER = new Set(['mem', 'metrics', 'threads']);
 const outFile = resolve(repo, flag('out') || 'BENCHMARKS.md');
 const log = createLogger();
 
@@ -92,7 +94,7 @@ async function runWorker<T>(a: WorkerArgs, nodeFlags: string[] = []): Promise<T 
   const flags = [...nodeFlags];
   if (prof && a.mode !== 'seed') {
     mkdirSync(join(tmpdir(), 'bench-prof'), { recursive: true });
-    flags.push('--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'bench-prof')}`, `--cpu-prof-name=${a.mode}-${a.batch ?? a.rate ?? ''}.cpuprofile`);
+    flags.push('--cpu-prof', `--cpu-prof-dir=${join(tmpdir(), 'bench-prof')}`, `--cpu-prof-name=${a.mode}-${a.batch ?? a.rate ?? a.engine?.threads ?? ''}.cpuprofile`);
   }
   const t0 = performance.now();
   const s0 = jvmCpuUs();
@@ -124,6 +126,126 @@ function sh(cmd: string, args: string[]): string {
   }
 }
 
+// Issue 10: the run's LoadEngine with 1 loader thread (InProcessLoad, all on the main thread) and with 2
+// (ThreadedLoad), driven as run.ts drives it (bench/threadCases.ts). See bench/NOTES.md for how to read them.
+const engineArgs = (threads: number, env: Record<string, string>, rest: Partial<EngineCaseArgs> = {}): WorkerArgs => ({
+  mode: 'engine',
+  engine: { threads, env, warmupMs: quick ? 1500 : 2000, measureMs: quick ? 4000 : 6000, ...rest },
+});
+/** Batch 30, closed loop: 8 writer loops, an in-flight cap no thread reaches, no reads. */
+const CLOSED_WRITES = { SCY_BATCH_MIN: '30', SCY_BATCH_MAX: '30', SCY_BATCH_INFLIGHT: '1024', SCY_READ_RPS: '0' };
+/**
+ * Reads only, as near as the tool allows (readers read acknowledged rows, so some writing must go on): one batch
+ * of 30 in flight across all threads.
+ */
+const TRICKLE_WRITES = { SCY_BATCH_MIN: '30', SCY_BATCH_MAX: '30', SCY_BATCH_INFLIGHT: '1', SCY_WRITE_WORKERS: '2' };
+const engineLine = (what: string, r: EngineCaseResult): string =>
+  `${what}, ${r.threads} thread${r.threads > 1 ? 's' : ''}: ${r.rowsPerSec.toFixed(0)} rows/s (${r.cpuUsPerRow.toFixed(2)} µs/row), ` +
+  `${r.readsPerSec.toFixed(0)} reads/s (${r.cpuUsPerRead.toFixed(2)} µs/read), cpu ${r.cpuPercent.toFixed(0)}%`;
+
+/** 1 vs 2 threads, ABBA (1, 2, 2, 1 per round). */
+async function oneVsTwo(what: string, mk: (threads: number) => WorkerArgs, rounds: number): Promise<EngineRuns> {
+  const runs: EngineRuns = { one: [], two: [] };
+  for (const threads of Array.from({ length: rounds }, () => [1, 2, 2, 1]).flat()) {
+    const r = await runWorker<EngineCaseResult>(mk(threads));
+    (threads === 1 ? runs.one : runs.two).push(r);
+    log.info(engineLine(what, r));
+  }
+  return runs;
+}
+
+/** The loader alone (stand-in client, no server): what 2 threads give over 1. */
+async function threadsAlone(): Promise<NonNullable<BenchResults['threads']>> {
+  const rounds = quick ? 1 : 2;
+  // Writes: the stand-in answers in a microtask (the bench's in-process client as it always was).
+  const writes = await oneVsTwo('threads, writes', (t) => engineArgs(t, CLOSED_WRITES, { standIn: {} }), rounds);
+  // Reads: open loop far above what 2 threads can send, so each thread sends as fast as it can (saturated open
+  // loop = closed loop with the readers' in-flight bound); answers come in the next turn, as a socket's would,
+  // so a thread behind its schedule still yields to its timers. Batches take 100 ms: ~300 rows/s.
+  const reads = await oneVsTwo(
+    'threads, reads',
+    (t) => engineArgs(t, { ...TRICKLE_WRITES, SCY_READ_RPS: '2000000' }, { standIn: { nextTurn: true, batchLatencyMs: 100 } }),
+    rounds,
+  );
+  return { writes, reads };
+}
+
+type Pair = (mk: (mode: 'base' | 'tool') => WorkerArgs, what: string, unit: string, rounds?: number) => Promise<{ tool: CaseResult; base: CaseResult }>;
+
+/** An engine run as a CaseResult of one kind of operation, for the ABBA pairs. */
+function asCase(r: EngineCaseResult & { serverCpuPercent: number | null; processSecs: number }, op: 'row' | 'read'): CaseResult {
+  const ops = op === 'row' ? r.rows : r.reads;
+  return {
+    ops,
+    opsPerSec: op === 'row' ? r.rowsPerSec : r.readsPerSec,
+    cpuUsPerOp: op === 'row' ? r.cpuUsPerRow : r.cpuUsPerRead,
+    cpuUs: r.cpuUs,
+    wallMs: r.wallMs,
+    cpuPercent: r.cpuPercent,
+    loop: r.loop,
+    serverCpuPercent: r.serverCpuPercent,
+    processSecs: r.processSecs,
+  };
+}
+
+/** The tool with 2 loader threads and real clients against the bench's node. */
+async function threadsReal(pair: Pair): Promise<NonNullable<BenchResults['threadsReal']>> {
+  const rounds = quick ? 1 : 2;
+  const toolRuns: EngineCaseResult[] = [];
+  // Closed loop at 32 batches in flight for both (no rate gate can wrap a client inside a worker thread).
+  const writes = await pair(
+    (side) =>
+      side === 'base'
+        ? { mode: 'write-base', batch: 30, inflight: WRITE_INFLIGHT, warmupMs, measureMs }
+        : engineArgs(2, { ...CLOSED_WRITES, SCY_BATCH_INFLIGHT: String(WRITE_INFLIGHT) }, { warmupMs, measureMs }),
+    'threads-real writes batch 30',
+    'row',
+    rounds,
+  );
+  const readRate = READ_RATES[0]!;
+  // The tool reads only rows it wrote: its writes trickle (one batch in flight); their CPU, at the per-row cost
+  // of the writes above, is taken out of the reads' (both figures are kept).
+  const wrap = async (a: WorkerArgs): Promise<CaseResult> => {
+    const r = await runWorker<EngineCaseResult>(a);
+    toolRuns.push(r);
+    log.info(engineLine('threads-real reads', r));
+    return asCase(r, 'read');
+  };
+  const readRuns: Record<'tool' | 'base', CaseResult[]> = { tool: [], base: [] };
+  for (const side of Array.from({ length: quick ? 1 : 3 }, () => ['base', 'tool', 'tool', 'base'] as const).flat()) {
+    if (side === 'base') {
+      const r = await runWorker<CaseResult>({ mode: 'read-base', rate: readRate, seedRows: SEED_ROWS, warmupMs, measureMs });
+      readRuns.base.push(r);
+      log.info(`threads-real reads base: ${r.cpuUsPerOp.toFixed(1)} µs/read, ${r.opsPerSec.toFixed(0)} reads/s`);
+    } else {
+      readRuns.tool.push(await wrap(engineArgs(2, { ...TRICKLE_WRITES, SCY_READ_RPS: String(readRate) }, { warmupMs, measureMs })));
+    }
+  }
+  const perRow = writes.tool.cpuUsPerOp;
+  const rows = toolRuns.reduce((n, r) => n + r.rows, 0);
+  const reads = toolRuns.reduce((n, r) => n + r.reads, 0);
+  const cpu = toolRuns.reduce((n, r) => n + r.cpuUs, 0);
+  const pace: EnginePaceResult[] = [];
+  for (const rate of PACE_TARGETS) {
+    const r = await runWorker<EngineCaseResult>(
+      engineArgs(2, { ...TRICKLE_WRITES, SCY_READ_RPS: String(rate) }, { warmupMs: 2000, measureMs: quick ? 5000 : 10_000, perSecond: true }),
+    );
+    pace.push({ ...r, rate });
+    log.info(`threads-real pace ${rate}/s: seconds ${Math.min(...r.windows!)}–${Math.max(...r.windows!)}, service p99 ${r.serviceP99Ms.toFixed(1)} ms, loader cpu ${r.cpuPercent.toFixed(0)}%, server cpu ${r.serverCpuPercent?.toFixed(0) ?? '?'}%`);
+  }
+  return {
+    writes,
+    reads: {
+      rate: readRate,
+      tool: combine(readRuns.tool),
+      base: combine(readRuns.base),
+      trickleRowsPerSec: toolRuns.reduce((n, r) => n + r.rowsPerSec, 0) / toolRuns.length,
+      toolUsPerReadNet: reads > 0 ? (cpu - rows * perRow) / reads : 0,
+    },
+    pace,
+  };
+}
+
 async function main(): Promise<void> {
   const began = Date.now();
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -145,6 +267,8 @@ async function main(): Promise<void> {
     saturate: [],
     mem: null,
     metrics: null,
+    threads: null,
+    threadsReal: null,
     durationSecs: 0,
   };
 
@@ -154,8 +278,10 @@ async function main(): Promise<void> {
     cleanup();
     process.exit(130);
   });
+  const needsNode = [...only].some((o) => !NO_CLUSTER.has(o));
   try {
-    if (!external && [...only].some((o) => !NO_CLUSTER.has(o))) {
+    if (only.has('threads')) results.threads = await threadsAlone();
+    if (!external && needsNode) {
       cluster = new LocalCluster({ baseDir: join(repo, '.cache', 'clusters', 'bench'), clusterName: 'bench', heapMb: 1024, log });
       log.info('starting one local Cassandra node (waits for the machine-wide cluster lock if another run holds it)');
       await cluster.start(1);
@@ -168,7 +294,7 @@ async function main(): Promise<void> {
         jvmPid = null;
       }
     }
-    if ([...only].some((o) => !NO_CLUSTER.has(o))) {
+    if (needsNode) {
       const client = new cassandra.Client(clientOptions(benchConfig()));
       await client.connect();
       const rs = await client.execute('SELECT release_version FROM system.local');
@@ -182,11 +308,12 @@ async function main(): Promise<void> {
 
     // Each pair runs base, tool, tool, base (ABBA) so drift in the machine's load falls on both alike; the
     // figures are totals over both runs of each (CPU summed over operations summed).
-    const pair = async (mk: (mode: 'base' | 'tool') => WorkerArgs, what: string, unit: string, rounds = 1): Promise<{ tool: CaseResult; base: CaseResult }> => {
+    const pair: Pair = async (mk, what, unit, rounds = 1) => {
       const runs: Record<'tool' | 'base', CaseResult[]> = { tool: [], base: [] };
       const order = Array.from({ length: rounds }, () => ['base', 'tool', 'tool', 'base'] as const).flat();
       for (const side of order) {
-        const r = await runWorker<CaseResult>(mk(side));
+        const a = mk(side);
+        const r = a.mode === 'engine' ? asCase(await runWorker<EngineCaseResult>(a), unit === 'row' ? 'row' : 'read') : await runWorker<CaseResult>(a);
         runs[side].push(r);
         log.info(`${what} ${side}: ${r.cpuUsPerOp.toFixed(2)} µs/${unit}, ${r.opsPerSec.toFixed(0)} ${unit}s/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
       }
@@ -233,6 +360,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (only.has('threads-real')) results.threadsReal = await threadsReal(pair);
     if (cluster) {
       await cluster.stop();
       cluster = null;

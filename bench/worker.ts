@@ -19,10 +19,11 @@ import { serveMetrics } from '../src/metrics/metricsServer.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import type { Phase } from '../src/phase.js';
 import { renderStatusLine } from '../src/report/statusLine.js';
+import { engineCase, type EngineCaseArgs } from './threadCases.js';
 import { benchConfig, KEYSPACE, percentile, SEED_RUN, sleep, TABLE, Window } from './common.js';
 
 export interface WorkerArgs {
-  mode: 'seed' | 'write-tool' | 'write-base' | 'read-tool' | 'read-base' | 'pace' | 'mem';
+  mode: 'seed' | 'write-tool' | 'write-base' | 'read-tool' | 'read-base' | 'pace' | 'mem' | 'engine';
   batch?: number;
   inflight?: number;
   rate?: number;
@@ -36,6 +37,8 @@ export interface WorkerArgs {
   fake?: boolean;
   /** Serve /metrics and have a separate process scrape it every second while measuring (write-tool). */
   metrics?: boolean;
+  /** The run's LoadEngine with this many loader threads (mode engine, bench/threadCases.ts). */
+  engine?: EngineCaseArgs;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
@@ -471,6 +474,7 @@ const modes: Record<WorkerArgs['mode'], () => Promise<void>> = {
   pace: () => readTool(true),
   'read-base': readBase,
   mem,
+  engine: async () => result(await engineCase(args.engine!, log)),
 };
 
 modes[args.mode]().then(

@@ -8,7 +8,7 @@ import { redact } from './config/secret.js';
 import { SETTINGS, type SettingKey } from './config/settings.js';
 import { runDemo, DEMO_DEFAULTS } from './demo.js';
 import { createLogger } from './log.js';
-import { EXIT } from './metrics/thresholds.js';
+import { EXIT, EXIT_MEANINGS } from './verdict/exitCodes.js';
 import { CompareInputError, compareRuns, readRunSummary, renderComparison, type CompareTolerances } from './report/compare.js';
 import { runTool } from './run.js';
 import { mergeCommand, runMerge } from './shard/mergeCommand.js';
@@ -18,16 +18,16 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 const EPILOGUE = `
 Settings come from flags, then SCY_* environment variables, then a .env file in the working directory
-(or --env-file); flags win. Every flag above names its variable.
+(or --settings-file PATH); flags win. Every flag above names its variable. The file is read as bash reads it
+with \`set -a; source .env\`; a line the shell and other .env readers would read differently is refused.
 
 CQL frames are sent uncompressed: cassandra-driver (Node.js) has no lz4 or snappy protocol compression,
 unlike the Python tool this replaces.
 
 \`merge RUN_DIR...\` turns the run folders of the shards of one run into one report (see merge --help).
 
-Exit codes: 0 all thresholds passed · 2 bad setting · 3 a threshold failed · 4 acknowledged rows lost or
-corrupt · 5 could not connect or create the schema, or the local cluster could not start · 1 internal error ·
-130 stopped by a second Ctrl+C.
+Exit codes:
+${EXIT_MEANINGS.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}
 
 Compare two runs: scylla-resize-test compare BASE_RUN NEW_RUN (see compare --help).`;
 
@@ -55,7 +55,17 @@ function addSettingOptions(cmd: Command): Command {
       cmd.addOption(opt);
     }
   }
-  return cmd.option('--env-file <path>', 'Read settings from this file instead of ./.env');
+  return cmd;
+}
+
+// Node 20 takes --env-file for itself wherever it stands on its command line, also after the script name: a
+// missing file stops node before this tool runs ("node: PATH: not found", exit 9). So the option has a name
+// Node does not take, and the old spelling, when it gets through, says so instead of being an unknown option.
+const OLD_SETTINGS_FILE_FLAG = '--env-file';
+
+function addSettingsFileOption(cmd: Command): Command {
+  cmd.option('--settings-file <path>', 'Read settings from this file (.env syntax) instead of ./.env');
+  return cmd.addOption(new Option(`${OLD_SETTINGS_FILE_FLAG} <path>`).hideHelp());
 }
 
 /** Flag values as raw strings keyed by setting, so flags are parsed by the same code as variables. */
@@ -101,13 +111,16 @@ async function main(argv: string[]): Promise<number> {
     // Flags after `demo` belong to the demo, not to the main command.
     .enablePositionalOptions()
     .addHelpText('after', EPILOGUE);
-  addSettingOptions(program);
+  addSettingsFileOption(addSettingOptions(program));
 
   let chosen: { kind: 'run' | 'demo'; config: Config } | null = null;
   program.action((opts: Record<string, unknown>, cmd: Command) => {
+    if (opts.envFile !== undefined) {
+      throw new ConfigError(`${OLD_SETTINGS_FILE_FLAG} is now --settings-file: Node reads ${OLD_SETTINGS_FILE_FLAG} itself (and stops when the file is missing), so it never reached this tool reliably`);
+    }
     chosen = {
       kind: 'run',
-      config: loadConfig({ env: process.env, flags: flagValues(opts, cmd), ...(opts.envFile ? { envFile: String(opts.envFile) } : {}), cwd: process.cwd() }),
+      config: loadConfig({ env: process.env, flags: flagValues(opts, cmd), ...(opts.settingsFile ? { envFile: String(opts.settingsFile) } : {}), cwd: process.cwd() }),
     };
   });
   const demo = new Command('demo')

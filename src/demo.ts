@@ -5,7 +5,7 @@ import { Secret } from './config/secret.js';
 import { LocalCluster, ToolMissingError } from './local/cassandra.js';
 import { CassandraProvider } from './local/cassandraProvider.js';
 import { startCloudServer } from './local/cloudServer.js';
-import { EXIT } from './metrics/thresholds.js';
+import { EXIT } from './verdict/exitCodes.js';
 import { runTool, type RunDeps } from './run.js';
 
 /**

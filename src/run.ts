@@ -10,7 +10,7 @@ import { shardShare } from './config/shard.js';
 import { shardBaseIdentity } from './load/shardIdentity.js';
 import type { Logger } from './log.js';
 import { serveMetrics, type MetricsEndpoint } from './metrics/metricsServer.js';
-import { EXIT } from './metrics/thresholds.js';
+import { EXIT } from './verdict/exitCodes.js';
 import type { RunSummary, VerificationReport } from './metrics/types.js';
 import type { Phase } from './phase.js';
 import { renderStatusLine } from './report/statusLine.js';
@@ -58,7 +58,7 @@ interface Wired {
   /** On the shards that do not drive the scaler: the phase as read from the Cloud API. */
   follower: PhaseFollower | null;
   stop: AbortSignal;
-  requestStop: (why: string) => void;
+  requestStop: (why: string) => boolean;
   stopReason: () => string;
 }
 
@@ -110,10 +110,11 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
   const { client } = session;
   const stop = new AbortController();
   let stopReason = 'stopped';
-  const requestStop = (why: string): void => {
-    if (stop.signal.aborted) return;
+  const requestStop = (why: string): boolean => {
+    if (stop.signal.aborted) return false;
     stopReason = why;
     stop.abort();
+    return true;
   };
   deps.stopSignal.addEventListener('abort', () => requestStop('interrupted'), { once: true });
 
@@ -221,6 +222,8 @@ async function drive(config: Config, deps: RunDeps, w: Wired): Promise<Driven> {
     await closeInterval(deps, w);
   }
   log.info(`stopping (${w.stopReason()}): no new requests, no new resize; draining in-flight work (up to ${config.drainSecs}s)`);
+  // Rates are per second of load: the drain and the verification sweep after this are not load.
+  w.obs.recorder.endLoad();
   scalerStop.abort();
   w.load.stop();
   const [left, scalerOutcome] = await Promise.all([w.load.drain(config.drainSecs * 1000), scalerDone]);

@@ -20,6 +20,7 @@ export function renderEnvExample(): string {
     '# scylla-resize-test settings. Load with:  set -a; source .env; set +a',
     '# (or keep this file as .env in the working directory; real environment variables win over it,',
     '#  and command-line flags win over both). Generated from src/config/settings.ts.',
+    "# The tool reads this file as bash does; put a value holding # $ \\ ` or spaces in 'single quotes'.",
   ];
   for (const group of GROUPS) {
     lines.push('', `# --- ${group} ---`);

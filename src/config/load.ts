@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
+import { EnvFileError, readEnvFile } from './envFile.js';
+import { describeInvisible, findInvisible } from './invisible.js';
 import { ParseError } from './parse.js';
-import { Secret, redact } from './secret.js';
+import { Secret, maskUrl, redact } from './secret.js';
 import { SETTINGS, type RawSettings, type Setting, type SettingKey } from './settings.js';
 import { resolveShard } from './shard.js';
 import type { Shard } from './shardSpec.js';
@@ -32,25 +33,31 @@ export interface ConfigSources {
   env: Record<string, string | undefined>;
   /** Flag values by setting key, as typed on the command line. */
   flags: Partial<Record<SettingKey, string>>;
-  /** An explicit --env-file; otherwise `.env` in `cwd` is read when present; null reads no file. */
+  /** An explicit --settings-file; otherwise `.env` in `cwd` is read when present; null reads no file. */
   envFile?: string | null;
   cwd: string;
 }
 
-function readEnvFile(sources: ConfigSources): Record<string, string> {
+function readSettingsFile(sources: ConfigSources): Record<string, string> {
   if (sources.envFile === null) return {};
-  if (sources.envFile !== undefined) {
-    const path = resolve(sources.cwd, sources.envFile);
-    if (!existsSync(path)) throw new ConfigError(`--env-file ${sources.envFile}: no such file`);
-    return parseDotenv(readFileSync(path));
+  const explicit = sources.envFile !== undefined;
+  const shownAs = explicit ? (sources.envFile as string) : '.env';
+  const path = resolve(sources.cwd, shownAs);
+  if (!existsSync(path)) {
+    if (explicit) throw new ConfigError(`--settings-file ${shownAs}: no such file`);
+    return {};
   }
-  const implicit = resolve(sources.cwd, '.env');
-  return existsSync(implicit) ? parseDotenv(readFileSync(implicit)) : {};
+  try {
+    return readEnvFile(path, shownAs);
+  } catch (e) {
+    if (e instanceof EnvFileError) throw new ConfigError(e.message);
+    throw e;
+  }
 }
 
-/** Flag wins over the environment, which wins over the env file (dotenv never overrides the environment). */
+/** Flag wins over the environment, which wins over the settings file. */
 export function loadConfig(sources: ConfigSources): Config {
-  const fileEnv = readEnvFile(sources);
+  const fileEnv = readSettingsFile(sources);
   // Secrets are known to redact() before anything is parsed, so one pasted into the wrong setting is masked too.
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const setting: Setting<unknown> = SETTINGS[key];
@@ -76,8 +83,13 @@ export function loadConfig(sources: ConfigSources): Config {
       raw[key] = (setting.parse as (r: string) => unknown)(value as string);
     } catch (e) {
       if (!(e instanceof ParseError)) throw e;
-      const shown = setting.secret ? '***' : redact(JSON.stringify(value).replace(/\/\/[^/@\s]*@/, '//***@'));
+      const shown = setting.secret ? '***' : redact(JSON.stringify(maskUrl(value as string)));
       throw new ConfigError(`${setting.env}=${shown} (--${setting.flag}): expected ${e.message}`);
+    }
+    // Parsers trim the ends; what they accepted must not hide a character nobody can see (the value is not shown).
+    const hidden = findInvisible((value as string).trim());
+    if (hidden) {
+      throw new ConfigError(`${setting.env} (--${setting.flag}, from ${from}): holds an invisible character (${describeInvisible(hidden.char)}) at character ${hidden.index + 1}; retype the value`);
     }
     origin[key] = from;
   }

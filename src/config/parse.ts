@@ -77,19 +77,41 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-/** https only, except plain http to a loopback host (the local Cloud API used by tests and the demo). */
+const API_URL = 'an https:// URL without user, password, query or fragment (http:// only for localhost/127.x.x.x)';
+
+/**
+ * https only, except plain http to a loopback host (the local Cloud API used by tests and the demo). API paths
+ * are appended to it, so a query or fragment would end up in the middle of every request URL; and credentials
+ * in it would be written into the reports, so both are refused.
+ */
 export const apiUrl: Parser<string> = (raw) => {
+  const s = raw.trim();
   let url: URL;
   try {
-    url = new URL(raw.trim());
+    url = new URL(s);
   } catch {
-    throw new ParseError('an https:// URL (http:// only for localhost/127.x.x.x)');
+    throw new ParseError(API_URL);
   }
   const okScheme = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
-  if (!okScheme || url.username || url.password) {
-    throw new ParseError('an https:// URL (http:// only for localhost/127.x.x.x)');
-  }
+  // An empty "?" or "#" parses to an empty search/hash, so the raw text is checked too.
+  if (!okScheme || url.username || url.password || /[?#]/.test(s)) throw new ParseError(API_URL);
   return url.toString().replace(/\/+$/, '');
+};
+
+/**
+ * A bearer token goes into an HTTP header, which carries only visible ASCII: a pasted line break, NUL or a
+ * non-ASCII character would make every request fail (or be refused by the HTTP client) for the whole run.
+ * The message names what was found, never the token.
+ */
+export const httpToken: Parser<string> = (raw) => {
+  const s = raw.trim();
+  const bad = [...s].findIndex((ch) => !/^[\x21-\x7e]$/.test(ch));
+  if (bad >= 0) {
+    const ch = [...s][bad]!;
+    const what = /[\r\n]/.test(ch) ? 'a line break' : /\s/.test(ch) ? 'a space' : ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f ? 'a control character' : 'a non-ASCII character';
+    throw new ParseError(`a token of visible ASCII characters only (found ${what} at character ${bad + 1})`);
+  }
+  return s;
 };
 
 /** Durations such as 90, 90s, 15m, 2h, 1h30m; returned in seconds. */

@@ -50,3 +50,16 @@ export function redact(text: string): string {
   }
   return out + text.slice(end);
 }
+
+/**
+ * Masks what a URL may carry as credentials before it is shown: everything between the scheme and the last "@"
+ * (a password may itself hold "@", "/" or "?"), and any query or fragment (tokens are passed as `?token=`).
+ */
+export function maskUrl(text: string): string {
+  const m = /^(\s*[a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(text);
+  if (!m) return text;
+  let rest = m[2]!;
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) rest = '***@' + rest.slice(at + 1);
+  return m[1] + rest.replace(/([?#]).*$/s, '$1***');
+}

@@ -32,7 +32,7 @@ function workerLog(tag: string): Logger {
 async function main(): Promise<void> {
   const { connection } = setup;
   const config = { ...connection, password: connection.password === null ? undefined : new Secret(connection.password) } as Config;
-  const client = setup.standIn ? instantClient(setup.standIn) : new cassandra.Client(clientOptions(config));
+  const client = setup.standIn ? instantClient(setup.standIn, realClock) : new cassandra.Client(clientOptions(config));
   try {
     await client.connect();
   } catch (err) {

@@ -11,6 +11,13 @@ export interface InstantClientOptions {
   keepRows?: boolean;
   /** Each request waits this long on the clock before it is answered (default: answered at once). */
   latencyMs?: number;
+  /** Batches wait this long instead (reads stay at latencyMs): a read load with only a trickle of writes. */
+  batchLatencyMs?: number;
+  /**
+   * Answer in the event loop's next turn, as a socket reply would, instead of in a microtask. A load that the
+   * client answers in microtasks never yields to timers once it falls behind an open-loop schedule.
+   */
+  nextTurn?: boolean;
   /** After this many batches the client throws outside any request, as a bug in a thread would (fault tests). */
   crashAfterBatches?: number;
 }
@@ -25,8 +32,12 @@ export interface InstantClient extends cassandra.Client {
 export function instantClient(opts: InstantClientOptions = {}, clock?: Clock): InstantClient {
   const written = new Set<string>();
   let batches = 0;
-  const later = <T>(value: () => T): Promise<T> =>
-    opts.latencyMs && clock ? clock.sleep(opts.latencyMs).then(value) : Promise.resolve().then(value);
+  const later = <T>(value: () => T, ms = opts.latencyMs): Promise<T> =>
+    ms && clock
+      ? clock.sleep(ms).then(value)
+      : opts.nextTurn
+        ? new Promise<void>((resolve) => setImmediate(resolve)).then(value)
+        : Promise.resolve().then(value);
   const rowOf = (id: Buffer): cassandra.types.Row | null => {
     if (opts.keepRows && !written.has(id.toString('hex'))) return null;
     const parsed = parseId(id);
@@ -51,7 +62,7 @@ export function instantClient(opts: InstantClientOptions = {}, clock?: Clock): I
       return later(() => {
         if (opts.keepRows) for (const q of queries) written.add((q.params[0] as cassandra.types.Uuid).getBuffer().toString('hex'));
         return undefined;
-      });
+      }, opts.batchLatencyMs ?? opts.latencyMs);
     },
     execute: (query: string, params: unknown[] = []) =>
       later(() => {

@@ -69,6 +69,10 @@ export class Recorder extends SpanRecorder {
   private lastDue = 0;
   private lastRowsDue = 0;
   private lastRowsTaken = 0;
+  /** When the load stopped (stop asked for); the drain and the verification sweep after it are not load. */
+  private loadEndMs: number | null = null;
+  private dueAtLoadEnd = 0;
+  private writesAtLoadEnd: WritesOffered | null = null;
   private readonly series = new IntervalSeries();
   readonly events: TimelineEvent[] = [];
   readonly losses: LossRecord[] = [];
@@ -135,14 +139,32 @@ export class Recorder extends SpanRecorder {
     return this.closeInterval();
   }
 
+  /**
+   * Marks the end of the load: no new request is sent after this. What the drain still settles is counted, but
+   * rates, the read target and phase durations are over the time of load only, never over the drain or the
+   * verification sweep (which took minutes on a large run and made the headline rates look a quarter lower).
+   */
+  endLoad(): void {
+    if (this.loadEndMs !== null) return;
+    this.loadEndMs = this.clock.now();
+    this.dueAtLoadEnd = this.probes.readsDue();
+    this.writesAtLoadEnd = this.probes.writeSchedule?.() ?? null;
+  }
+
+  /** Now, or the end of the load once it ended: where open spans stop counting time. */
+  private get loadNow(): number {
+    const now = this.clock.now();
+    return this.loadEndMs === null ? now : Math.min(now, this.loadEndMs);
+  }
+
   setPhase(p: Phase): void {
     this.closeInterval();
-    const now = this.clock.now();
+    const at = this.loadNow;
     const last = this.slots[this.slots.length - 1]!;
-    last.endMs = now;
+    last.endMs = at;
     this.emitPhaseEnd(last);
     last.acc.freeze();
-    this.slots.push({ index: last.index + 1, phase: p, acc: new SpanAccumulator(now), endMs: null });
+    this.slots.push({ index: last.index + 1, phase: p, acc: new SpanAccumulator(at), endMs: null });
     this.event({ type: 'phase', label: phaseLabel(p), detail: p });
   }
 
@@ -154,17 +176,21 @@ export class Recorder extends SpanRecorder {
   private closeInterval(): IntervalReport {
     const now = this.clock.now();
     const c = this.current;
-    const due = this.probes.readsDue();
+    // After the load ended nothing more falls due and the schedules ask for nothing, whatever the probes say; an
+    // interval that spans the end counts its targets only up to it (no interval is closed at the end itself, so
+    // threads need not draw a boundary there).
+    const due = this.loadEndMs === null ? this.probes.readsDue() : Math.max(this.lastDue, this.dueAtLoadEnd);
     c.readsScheduled = due - this.lastDue;
     this.lastDue = due;
     const spanMs = Math.max(0, now - c.startMs);
-    c.targetRateTimesMs = this.probes.readTarget() * spanMs;
-    const writes = this.probes.writeSchedule?.();
+    const loadSpanMs = Math.max(0, this.loadNow - c.startMs);
+    c.targetRateTimesMs = this.probes.readTarget() * loadSpanMs;
+    const writes = this.loadEndMs === null ? this.probes.writeSchedule?.() : this.writesAtLoadEnd;
     if (writes) {
       c.rowsDue = writes.rowsDue - this.lastRowsDue;
       c.rowsSent = writes.rowsTaken - this.lastRowsTaken;
       c.behindRows = Math.max(0, writes.rowsDue - writes.rowsTaken);
-      c.writeTargetTimesMs = writes.targetPerSec * spanMs;
+      c.writeTargetTimesMs = writes.targetPerSec * loadSpanMs;
       this.lastRowsDue = writes.rowsDue;
       this.lastRowsTaken = writes.rowsTaken;
     }
@@ -183,7 +209,7 @@ export class Recorder extends SpanRecorder {
 
   private phaseReport(slot: PhaseSlot): PhaseReport {
     if (slot.report) return slot.report;
-    const endMs = slot.endMs ?? this.clock.now();
+    const endMs = slot.endMs ?? this.loadNow;
     const report: PhaseReport = {
       ...slot.acc.stats(endMs),
       index: slot.index,
@@ -200,7 +226,7 @@ export class Recorder extends SpanRecorder {
     this.closeInterval();
     const last = this.slots[this.slots.length - 1]!;
     if (last.endMs === null) {
-      last.endMs = this.clock.now();
+      last.endMs = this.loadNow;
       this.emitPhaseEnd(last);
     }
   }
@@ -214,7 +240,7 @@ export class Recorder extends SpanRecorder {
     const groups = new Map<string, { acc: SpanAccumulator; durationMs: number; occurrences: number; endMs: number }>();
     for (const s of this.slots) {
       const key = phaseKey(s.phase);
-      const end = s.endMs ?? this.clock.now();
+      const end = s.endMs ?? this.loadNow;
       const g = groups.get(key) ?? { acc: new SpanAccumulator(s.acc.startMs), durationMs: 0, occurrences: 0, endMs: end };
       g.acc.merge(s.acc);
       g.durationMs += end - s.acc.startMs;
@@ -238,8 +264,9 @@ export class Recorder extends SpanRecorder {
     };
   }
 
+  /** The whole run's figures; its duration and rates are over the time of load (see endLoad). */
   overall(): SpanStats {
-    return this.total.stats(this.clock.now());
+    return this.total.stats(this.loadNow);
   }
 }
 

@@ -140,7 +140,11 @@ export interface VerificationReport {
   durationMs: number;
 }
 
+/** Stable ids of the thresholds; `name` is display text and may change, code decides on the id. */
+export type ThresholdId = 'write-p99' | 'read-p99' | 'throughput-ratio' | 'error-rate' | 'lost-rows' | 'resize-duration';
+
 export interface ThresholdResult {
+  id: ThresholdId;
   name: string;
   limit: string;
   actual: string;
@@ -161,7 +165,22 @@ export interface RunSummary {
   resizes: ResizeRecord[];
   losses: LossRecord[];
   verification: VerificationReport | null;
+  /** `index` of the phase the change columns and the throughput threshold compare against (thresholds.ts baselinePhase). */
+  baselineIndex: number | null;
   thresholds: ThresholdResult[];
   warnings: string[];
+  exitCode: number;
+  /** Why the run failed, one entry per reason (empty when it passed); the exit code is decided from these. */
+  failures: VerdictFailure[];
+}
+
+export type FailureKind = 'data-loss' | 'run-incomplete' | 'threshold';
+
+export interface VerdictFailure {
+  kind: FailureKind;
+  /** A threshold id, or the id of the run failure (e.g. 'scaler-fatal', 'cycles-short'). */
+  id: string;
+  /** One line for people, secrets masked. */
+  message: string;
   exitCode: number;
 }

@@ -1,7 +1,7 @@
 // Turns intervals and events into the series the HTML report draws. Decisions about what is charted live
 // here, in checked TypeScript; the browser code only draws what it is given.
 
-import { ERROR_CLASSES, type IntervalReport, type RunSummary, type TimelineEvent } from '../metrics/types.js';
+import { ERROR_CLASSES, type ErrorClass, type IntervalReport, type RunSummary, type TimelineEvent } from '../metrics/types.js';
 import { addErrorCounts } from '../metrics/span.js';
 import { LOADER_CPU_LIMIT_PERCENT } from '../metrics/loaderHealth.js';
 import type { ChartData, ChartSeries, ChartSpec } from './htmlClient.js';
@@ -13,13 +13,15 @@ const toSec = (ms: number): number => ms / 1000;
 // A log scale cannot show 0, and an interval with no samples has no latency to show.
 const positive = (v: number, count: number): number | null => (count > 0 && v > 0 ? v : null);
 
-const ERROR_COLORS: Record<string, string> = {
+// Typed by ErrorClass, so a new class does not compile without a colour.
+export const ERROR_COLORS: Record<ErrorClass, string> = {
   busy: '#e8590c',
   'no-host': '#c2255c',
   timeout: '#7048e8',
   unavailable: '#1971c2',
   overloaded: '#f08c00',
   bootstrapping: '#2f9e44',
+  connection: '#0c8599',
   other: '#495057',
 };
 
@@ -45,7 +47,7 @@ function errorSeries(intervals: readonly IntervalReport[]): ChartSeries[] {
   const present = ERROR_CLASSES.filter((k) => perInterval.some((e) => e[k] > 0));
   const series: ChartSeries[] = present.map((k) => ({
     label: k,
-    color: ERROR_COLORS[k]!,
+    color: ERROR_COLORS[k],
     values: perInterval.map((e) => e[k]),
   }));
   const lost = intervals.map((iv) => iv.reads.missing + iv.reads.corrupt);

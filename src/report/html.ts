@@ -95,6 +95,7 @@ function headerHtml(model: SummaryModel): string {
 <div class="verdict verdict-${verdict.toLowerCase()}" id="verdict">
 ${verdict}<small>exit code ${model.exitCode}</small></div>
 </header>
+${model.failures.length > 0 ? `<ul class="failures" id="failures">${model.failures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>` : ''}
 <section class="facts">${facts.join('\n')}</section>`;
 }
 

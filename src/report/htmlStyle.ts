@@ -23,6 +23,7 @@ footer { margin-top: 20px; text-align: center; }
 .verdict small { display: block; font-size: 11px; font-weight: 500; letter-spacing: 0; opacity: 0.9; }
 .verdict-pass { background: var(--green); }
 .verdict-fail { background: var(--red); }
+.failures { margin: 8px 0 0; padding: 8px 8px 8px 28px; border-left: 4px solid var(--red); background: #fff5f5; color: var(--red); }
 .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 12px; margin-top: 16px; }
 .fact { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
 .fact-label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: 0.04em; }

@@ -45,6 +45,8 @@ export interface SummaryModel {
   title: string;
   passed: boolean;
   exitCode: number;
+  /** Why the run failed, the reason that set the exit code first; empty when it passed. */
+  failures: string[];
   headline: { label: string; value: Cell }[];
   tables: TableModel[];
   verification: Cell | null;
@@ -60,7 +62,7 @@ const c = (text: string, tone?: Tone): Cell => (tone ? { text, tone } : { text }
 const countCell = (n: number, bad: Tone = 'red'): Cell => c(fmtCount(n), n > 0 ? bad : undefined);
 
 function isPassed(summary: RunSummary): boolean {
-  return summary.exitCode === 0 && summary.thresholds.every((t) => t.passed);
+  return summary.exitCode === 0 && summary.failures.length === 0;
 }
 
 function readsCell(s: SpanStats): Cell {
@@ -183,13 +185,13 @@ function changeCell(value: number, baseline: number | undefined, worseWhen: 'up'
 }
 
 function byKeyTable(summary: RunSummary): TableModel {
-  const baseline = summary.phases.find((p) => p.phase.kind === 'steady');
+  const baseline = summary.phases.find((p) => p.index === summary.baselineIndex);
   return {
     id: 'by-kind',
     title: 'Per phase kind, all cycles merged',
     note: baseline
-      ? `change is against the baseline: the first steady phase (${baseline.label})`
-      : 'no steady phase, so there is no baseline to compare against',
+      ? `change is against the baseline: ${baseline.phase.kind === 'steady' ? 'the first steady phase' : 'the first phase with writes'} (${baseline.label})`
+      : 'no phase with writes long enough to judge, so there is no baseline to compare against',
     columns: [
       { header: 'phase kind', align: 'left' },
       { header: 'times' },
@@ -281,7 +283,7 @@ function verificationCell(summary: RunSummary): Cell | null {
 
 function rowsWrittenCell(o: SpanStats): Cell {
   const w = o.writes;
-  if (w.targetRowsPerSec <= 0) return c(`${fmtCount(w.rows)} (${fmtRate(w.rowsPerSec)}/s)`);
+  if (w.targetRowsPerSec <= 0) return c(`${fmtCount(w.rows)} (${fmtRate(w.rowsPerSec)}/s during load)`);
   return c(
     `${fmtCount(w.rows)} of ${fmtCount(w.rowsDue)} due (${fmtRate(w.rowsPerSec)}/s of ${fmtRate(w.targetRowsPerSec)}/s target, open-loop)` +
       (w.behindRows > 0 ? `; up to ${fmtCount(w.behindRows)} rows behind` : ''),
@@ -301,8 +303,16 @@ export function buildSummaryModel(summary: RunSummary): SummaryModel {
     title: `${summary.tool.name} ${summary.tool.version}`,
     passed,
     exitCode: summary.exitCode,
+    failures: summary.failures.map((f) => f.message),
     headline: [
-      { label: 'run', value: c(`${fmtTimeRange(summary.startedAt, summary.endedAt)} (${fmtDuration(o.durationMs)})`) },
+      {
+        label: 'run',
+        // The run also drains and reads rows back; rates below are per second of load, so both times are shown.
+        value: c(
+          `${fmtTimeRange(summary.startedAt, summary.endedAt)} ` +
+            `(${fmtDuration(Date.parse(summary.endedAt) - Date.parse(summary.startedAt))}, of which load ${fmtDuration(o.durationMs)})`,
+        ),
+      },
       { label: 'rows written', value: rowsWrittenCell(o) },
       {
         label: 'reads',

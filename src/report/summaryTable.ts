@@ -30,6 +30,8 @@ export function renderSummaryTable(summary: RunSummary, opts: { color: boolean }
   ];
   const labelWidth = Math.max(...facts.map(([label]) => label.length));
   for (const [label, value] of facts) out.push(`${label.padEnd(labelWidth)}  ${value}`);
+  // Every reason the run failed sits right under the verdict, so the exit code is never left unexplained.
+  for (const why of model.failures) out.push(`${' '.repeat(labelWidth)}  ${paint(`✗ ${why}`, 'red', color)}`);
 
   for (const table of model.tables) {
     out.push('', heading(table.title));

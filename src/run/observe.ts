@@ -6,6 +6,7 @@ import { LoaderStrainLog } from '../metrics/loaderHealth.js';
 import { Recorder, type RecorderProbes } from '../metrics/recorder.js';
 import { ResizeLog } from '../metrics/resizeLog.js';
 import { evaluateThresholds } from '../metrics/thresholds.js';
+import { describeThreshold } from '../verdict/verdict.js';
 import { ViewAgreement } from '../metrics/viewAgreement.js';
 import type { Phase } from '../phase.js';
 import { NdjsonWriter } from '../report/ndjson.js';
@@ -17,6 +18,8 @@ export interface Observers {
   views: ViewAgreement;
   strain: LoaderStrainLog;
   resizes: ResizeLog;
+  /** True when SCY_ABORT_ON_FAIL stopped the run on a failed threshold (not when it failed after another stop). */
+  stoppedByThreshold: () => boolean;
 }
 
 export interface ObserveOptions {
@@ -30,8 +33,8 @@ export interface ObserveOptions {
   driverSeenHosts: () => ReadonlySet<string>;
   /** Where a view disagreement worth telling the user now is written. */
   warn: (line: string) => void;
-  /** Asks the run to stop, with the reason (SCY_ABORT_ON_FAIL). */
-  requestStop: (why: string) => void;
+  /** Asks the run to stop, with the reason (SCY_ABORT_ON_FAIL); false when it was already stopping. */
+  requestStop: (why: string) => boolean;
 }
 
 export function observe(o: ObserveOptions): Observers {
@@ -55,6 +58,7 @@ export function observe(o: ObserveOptions): Observers {
   const resizes = new ResizeLog(() => ('cycle' in recorder.phase ? recorder.phase.cycle : 0));
   // With SCY_ABORT_ON_FAIL every threshold is checked at each interval over the phases so far (the current one
   // included once it is long enough to judge, and a resize still running against its time limit).
+  let stoppedByThreshold = false;
   if (config.abortOnFail) {
     recorder.addOutput({
       interval: () => {
@@ -66,10 +70,10 @@ export function observe(o: ObserveOptions): Observers {
           nowMs: clock.now(),
         }).filter((r) => !r.passed);
         if (failed.length > 0) {
-          o.requestStop(`threshold failed: ${failed.map((r) => `${r.name} ${r.actual} (limit ${r.limit}) in ${r.scope}`).join('; ')}`);
+          if (o.requestStop(`threshold failed: ${failed.map(describeThreshold).join('; ')}`)) stoppedByThreshold = true;
         }
       },
     });
   }
-  return { recorder, timeline, views, strain, resizes };
+  return { recorder, timeline, views, strain, resizes, stoppedByThreshold: () => stoppedByThreshold };
 }

@@ -1,23 +1,13 @@
 import type { Config } from '../config/load.js';
-import { SETTINGS, type SettingKey } from '../config/settings.js';
+import { reportedSettings } from '../config/reportedSettings.js';
 import type { LoaderFailure } from '../load/engine.js';
 import { loaderWarnings } from '../metrics/loaderHealth.js';
-import { EXIT, evaluateThresholds, exitCodeFor } from '../metrics/thresholds.js';
+import { baselinePhase, evaluateThresholds } from '../metrics/thresholds.js';
 import type { RunSummary, VerificationReport } from '../metrics/types.js';
 import type { ScalerOutcome } from '../scaler/scaler.js';
+import { decideVerdict } from '../verdict/verdict.js';
+import { drivesScaler } from '../config/shard.js';
 import type { Observers } from './observe.js';
-
-/** The settings as they appear in reports: secrets masked, Cloud settings shown only when given. */
-export function reportedSettings(config: Config): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
-    const v = (config as unknown as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    out[SETTINGS[key].env] = SETTINGS[key].secret ? '***' : v;
-  }
-  if (config.cloud) out.SCY_CLOUD_TOKEN = '***';
-  return out;
-}
 
 export interface RunEnd {
   startedAt: Date;
@@ -30,7 +20,7 @@ export interface RunEnd {
   verification: VerificationReport | null;
 }
 
-function loaderFailureWarning(f: LoaderFailure): string {
+function loaderFailureMessage(f: LoaderFailure): string {
   return `loader thread ${f.thread} died (${f.error}): its load stopped there, and its ${f.acknowledgedRows} acknowledged rows (as of its last report) were not verified`;
 }
 
@@ -44,8 +34,6 @@ export function summarize(config: Config, obs: Observers, end: RunEnd): RunSumma
   // Whatever the drain could not settle is neither acknowledged nor failed: say so instead of guessing.
   if (end.left.writes > 0) warnings.push(`${end.left.writes} batches were still in flight when the drain ended; their rows are not counted as acknowledged`);
   if (end.left.reads > 0) warnings.push(`${end.left.reads} reads were still in flight when the drain ended`);
-  if (end.scalerOutcome?.stopped === 'fatal') warnings.push(`scaler stopped early: ${end.scalerOutcome.reason ?? ''}`);
-  warnings.push(...end.loaderFailures.map(loaderFailureWarning));
 
   const phases = recorder.phaseReports();
   const lostRows = recorder.lossesTotal.missing + recorder.lossesTotal.corrupt;
@@ -57,8 +45,15 @@ export function summarize(config: Config, obs: Observers, end: RunEnd): RunSumma
     nowMs: end.endedAtMs,
   });
   warnings.push(...loaderWarnings(recorder.overall(), strain));
-  // A run that lost part of its load to a dead thread did not do what was asked, whatever its figures say.
-  const exitCode = end.loaderFailures.length > 0 ? Math.max(EXIT.internal, exitCodeFor(thresholds, lostRows)) : exitCodeFor(thresholds, lostRows);
+  const verdict = decideVerdict({
+    thresholds,
+    // Only the shard that drives the scaler answers for it (SCY_SHARD: the others follow its phases).
+    scaler: config.cloud && drivesScaler(config)
+      ? { outcome: end.scalerOutcome, cyclesAsked: config.cycles, dryRun: config.dryRun, stoppedByThreshold: obs.stoppedByThreshold() }
+      : null,
+    // A run that lost part of its load to a dead thread did not do what was asked, whatever its figures say.
+    runFailures: end.loaderFailures.map((f) => ({ id: 'loader-died', message: loaderFailureMessage(f) })),
+  });
   return {
     tool: { name: 'scylla-resize-test', version: end.version },
     startedAt: end.startedAt.toISOString(),
@@ -70,8 +65,10 @@ export function summarize(config: Config, obs: Observers, end: RunEnd): RunSumma
     resizes: resizes.records,
     losses: recorder.losses,
     verification: end.verification,
+    baselineIndex: baselinePhase(phases, config.reportSecs * 1000)?.index ?? null,
     thresholds,
     warnings,
-    exitCode,
+    exitCode: verdict.exitCode,
+    failures: verdict.failures,
   };
 }

@@ -1,7 +1,8 @@
 import { SETTINGS } from '../config/settings.js';
 import { phaseKey, phaseLabel, type Phase } from '../phase.js';
 import { SpanAccumulator } from '../metrics/span.js';
-import { EXIT, evaluateThresholds, exitCodeFor } from '../metrics/thresholds.js';
+import { baselinePhase, evaluateThresholds } from '../metrics/thresholds.js';
+import { decideVerdict } from '../verdict/verdict.js';
 import type { WiredSpan } from '../metrics/recorder.js';
 import type {
   IntervalReport,
@@ -271,11 +272,12 @@ export function mergeShardRecords(unsorted: ShardInput[], tool: RunSummary['tool
     minPhaseMs: reportSecs * 1000,
     nowMs: endMs,
   });
-  // The verdict is judged again on the merged figures, except what a shard alone knows: a shard whose load
-  // partly died (a loader thread, exit code 1) did not do what was asked, so neither did the run.
-  // (exitCodeFor is the verdict of one-process runs; the inputs stay these when the verdict module replaces it.)
-  const judged = exitCodeFor(thresholds, lostRows);
-  const exitCode = records.some((r) => r.summary.exitCode === EXIT.internal) ? Math.max(EXIT.internal, judged) : judged;
+  // Thresholds are judged again on the merged figures. What only a shard knows, that it did not do what was asked
+  // (the scaler gave up or fell short of SCY_CYCLES on shard 0, a loader thread died anywhere), fails the run too.
+  const runFailures = records.flatMap((r) =>
+    (r.summary.failures ?? []).filter((f) => f.kind === 'run-incomplete').map((f) => ({ id: f.id, message: `shard ${r.shard.index}: ${f.message}` })),
+  );
+  const verdict = decideVerdict({ thresholds, scaler: null, runFailures });
   for (const r of records) for (const w of r.summary.warnings) warnings.push(`shard ${r.shard.index}: ${w}`);
   const events = records
     .flatMap((r) => r.events.filter((e) => r === scaler || e.type !== 'phase').map((e) => ({ ...e, shard: r.shard.index })))
@@ -294,7 +296,9 @@ export function mergeShardRecords(unsorted: ShardInput[], tool: RunSummary['tool
     verification: sumVerification(records.map((r) => r.summary.verification)),
     thresholds,
     warnings,
-    exitCode,
+    baselineIndex: baselinePhase(phases, reportSecs * 1000)?.index ?? null,
+    exitCode: verdict.exitCode,
+    failures: verdict.failures,
     shards: inputs.map(({ dir, record: r }) => ({
       shard: r.shard.index,
       dir,

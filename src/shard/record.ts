@@ -5,7 +5,7 @@ import type { Config } from '../config/load.js';
 import { drivesScaler } from '../config/shard.js';
 import type { Shard } from '../config/shardSpec.js';
 import type { RecordedSpans, Recorder } from '../metrics/recorder.js';
-import { reportedSettings } from '../run/summarize.js';
+import { reportedSettings } from '../config/reportedSettings.js';
 import type { IntervalReport, RunSummary, TimelineEvent } from '../metrics/types.js';
 
 // What one shard's run folder keeps so that `merge` can build the run's one answer: the counts and the

@@ -28,8 +28,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function run(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 20_000): Promise<Result> {
-  const cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'));
+function run(args: string[], extraEnv: Record<string, string> = {}, timeoutMs = 20_000, cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'))): Promise<Result> {
   const began = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -159,6 +158,36 @@ describe('CLI (built)', { concurrency: true }, () => {
     const r = await run(['--contact-points', '10.0.0.1', '--cloud-token', t, '--account-id', '1', '--cluster-id', t]);
     assertBadInput(r, 'SCY_CLUSTER_ID');
     assert.ok(!r.stderr.includes(t), `the token is printed as the bad value: ${r.stderr}`);
+  });
+
+  test('a token HTTP cannot carry (a pasted line break) is refused at start: exit 2, one line, the token nowhere', async () => {
+    const t = token();
+    const r = await run(['--contact-points', '10.0.0.1', '--account-id', '1', '--cluster-id', '2'], { SCY_CLOUD_TOKEN: `${t}\r\nX-Injected: 1` });
+    assertBadInput(r, 'SCY_CLOUD_TOKEN', 'line break');
+    assert.ok(!r.stderr.includes(t) && !r.stderr.includes('X-Injected'), r.stderr);
+  });
+
+  test('a Cloud API base with credentials or a query: exit 2, one line, the credentials and query nowhere', async () => {
+    for (const base of ['https://me:pa@ss@api.example.com', 'https://api.example.com/?apikey=qq77']) {
+      const r = await run(['--contact-points', '10.0.0.1', '--cloud-api-base', base]);
+      const line = assertBadInput(r, 'SCY_CLOUD_API_BASE');
+      assert.ok(!/me:|pa@ss|qq77/.test(line), line);
+    }
+  });
+
+  test('a .env the shell reads differently (an unquoted # in the password): exit 2, one line naming it, the password nowhere', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'));
+    writeFileSync(join(cwd, '.env'), 'SCY_CONTACT_POINTS=10.0.0.1\nSCY_PASSWORD=Qw9x#Zk7y\n');
+    const r = await run([], {}, 20_000, cwd);
+    const line = assertBadInput(r, '.env line 2', 'SCY_PASSWORD', 'single quotes');
+    assert.ok(!/Qw9x|Zk7y/.test(line), line);
+  });
+
+  test('a UTF-16 settings file is refused with one line instead of reading as empty', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'scy-cli-'));
+    writeFileSync(join(cwd, 'win.env'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('SCY_CONTACT_POINTS=10.0.0.1\n', 'utf16le')]));
+    const r = await run(['--settings-file', 'win.env'], {}, 20_000, cwd);
+    assertBadInput(r, 'win.env', 'UTF-16', 'UTF-8');
   });
 
   test('load only against an address where nothing listens: exit 5 with a one-line error, fast', async () => {

@@ -2,18 +2,21 @@
 // going through each resize, the scaler reports each transition, and every acknowledged row is read back.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import cassandra from 'cassandra-driver';
 import { LocalCluster } from '../../src/local/cassandra.js';
 import { parseId } from '../../src/load/rowContent.js';
 import { CassandraProvider } from '../../src/local/cassandraProvider.js';
 import { startCloudServer, type CloudServer } from '../../src/local/cloudServer.js';
-import { EXIT } from '../../src/metrics/thresholds.js';
+import { SimulatedProvider } from '../../src/local/simulatedProvider.js';
+import { EXIT } from '../../src/verdict/exitCodes.js';
 import { totalErrors } from '../../src/metrics/span.js';
 import { runTool } from '../../src/run.js';
+import type { RunSummary } from '../../src/metrics/types.js';
 import { startCluster } from '../helpers/sharedCluster.js';
 import { capturedDeps, testConfig } from '../helpers/runHarness.js';
 
@@ -188,7 +191,7 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(sweep.filter((l) => l.kind === 'corrupt').map((l) => l.id).sort(), [...tampered.altered].sort());
     assert.ok(sweep.every((l) => l.phase.length > 0));
     assert.equal(result.exitCode, EXIT.dataLoss);
-    const lossLine = s.thresholds.find((t) => t.name === 'lost or corrupt rows');
+    const lossLine = s.thresholds.find((t) => t.id === 'lost-rows');
     assert.ok(lossLine && !lossLine.passed && lossLine.actual === '12');
     const events = readFileSync(join(result.runDir!, 'timeline.ndjson'), 'utf8');
     assert.ok(events.includes(`"row-corrupt"`) && events.includes('"column":"s3"'));
@@ -245,9 +248,62 @@ describe('real local cluster', { timeout: 15 * 60_000 }, () => {
     assert.ok(Date.now() - began < 45_000, 'stopped long before the 60 s duration');
     assert.equal(result.exitCode, EXIT.thresholdFailed);
     assert.ok(deps.lines.some((l) => /stopping \(threshold failed: write p99 \(batch\)/.test(l)), deps.lines.join('\n'));
-    const t = result.summary!.thresholds.find((x) => x.name === 'write p99 (batch)');
+    const t = result.summary!.thresholds.find((x) => x.id === 'write-p99');
     assert.ok(t && !t.passed);
     assert.equal(result.summary!.verification?.missing, 0);
   });
-});
 
+  it('the CLI whose scaler hits a fatal Cloud API error mid-run keeps the load going, says why in the summary and exits 6', { timeout: 2 * 60_000 }, async () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'srt-fatal-'));
+    // The scaler's side needs no real resize here: a simulated cluster answers at once, where nodetool takes seconds.
+    const api = await startCloudServer({ token: TOKEN, accountId: 7, clusterId: 42, rf: 1, provider: new SimulatedProvider({ initialNodes: 1, joinMs: 100, leaveMs: 100 }) });
+    const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+    const args = [cli, '--contact-points', '127.0.0.1', '--local-dc', 'datacenter1', '--rf', '1', '--keyspace', 'fatal_ks',
+      '--write-workers', '1', '--batch-inflight', '2', '--read-rps', '50', '--report-secs', '1', '--duration', '90s', '--drain-secs', '5',
+      '--min-nodes', '1', '--max-nodes', '2', '--stable-secs', '60', '--poll-secs', '0.5',
+      '--cloud-api-base', api.url, '--account-id', '7', '--cluster-id', '42', '--out-dir', outDir];
+    // The token comes from the environment, as a user would keep it; only it and the load settings above are set.
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NO_COLOR: '1', SCY_CLOUD_TOKEN: TOKEN };
+    let faultAt = 0;
+    let stopSent = false;
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { cwd: outDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const onData = (b: Buffer): void => {
+        out += b.toString();
+        // Once load runs and the scaler polls through its stability window, the service starts refusing the token.
+        if (!faultAt && out.includes('writes ') && out.includes('rows/s')) {
+          faultAt = Date.now();
+          api.faults.push({ match: { method: 'GET' }, times: 1_000_000, kind: 'http', status: 401, code: '020001' });
+        }
+        // Once the scaler has stopped and four more status lines came, stop the run as a user would.
+        const after = out.indexOf('scaler stopped:');
+        if (!stopSent && after >= 0 && (out.slice(after).match(/writes .*rows\/s/g) ?? []).length >= 4) {
+          stopSent = true;
+          child.kill('SIGINT');
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('exit', (code) => resolve({ code, out }));
+    }).finally(() => api.close());
+    assert.ok(faultAt > 0, `load never started:\n${r.out.slice(-3000)}`);
+    assert.ok(stopSent, `the scaler stopped and the load went on for four status lines:\n${r.out.slice(-3000)}`);
+    assert.equal(r.code, EXIT.runIncomplete, r.out.slice(-3000));
+    assert.match(r.out, /verdict\s+FAIL \(exit code 6\)\n\s+✗ the scaler stopped on an error it could not get past: .*unauthorized/);
+    assert.ok(!r.out.includes(TOKEN), 'the token is never printed');
+
+    const [runDir] = readdirSync(outDir).filter((d) => existsSync(join(outDir, d, 'summary.json')));
+    assert.ok(runDir, 'a run folder with summary.json');
+    const summary = JSON.parse(readFileSync(join(outDir, runDir, 'summary.json'), 'utf8')) as RunSummary;
+    assert.equal(summary.exitCode, EXIT.runIncomplete);
+    assert.deepEqual(summary.failures.map((f) => [f.kind, f.id]), [['run-incomplete', 'scaler-fatal']]);
+    assert.ok(summary.thresholds.every((t) => t.passed), 'no threshold failed: exit 6 comes from the scaler alone');
+    // The load went on after the scaler stopped: intervals after its fatal event still wrote and read.
+    const timeline = readFileSync(join(outDir, runDir, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; at: number; writes?: { rows: number }; reads?: { completed: number } });
+    const fatal = timeline.find((e) => e.type === 'fatal');
+    assert.ok(fatal, 'the scaler logged its fatal stop in the timeline');
+    const loaded = timeline.filter((e) => e.type === 'interval' && e.at > fatal.at && e.writes!.rows > 0 && e.reads!.completed > 0);
+    assert.ok(loaded.length >= 3, `intervals with writes and reads after the stop: ${loaded.length}`);
+  });
+});

@@ -14,7 +14,7 @@ import { startCloudServer, type CloudServer } from '../../src/local/cloudServer.
 import { MAX_LOADERS, parseId } from '../../src/load/rowContent.js';
 import { sharedRunIdentity } from '../../src/load/shardIdentity.js';
 import { LatencyHistogram } from '../../src/metrics/histograms.js';
-import { EXIT } from '../../src/metrics/thresholds.js';
+import { EXIT } from '../../src/verdict/exitCodes.js';
 import type { RunSummary } from '../../src/metrics/types.js';
 import type { MergedSummary } from '../../src/shard/merge.js';
 import { readShardRecord } from '../../src/shard/record.js';

@@ -74,7 +74,9 @@ export function shardRecord(plan: ShardPlan): Omit<ShardRecord, 'format'> {
     verification: plan.verification === undefined ? { checked: 10, acknowledged: 10, sampled: false, missing: plan.lost ?? 0, corrupt: 0, errors: 0, durationMs: 5 } : plan.verification,
     thresholds: [],
     warnings: [],
+    baselineIndex: null,
     exitCode: 0,
+    failures: [],
   };
   return {
     runId: plan.runId ?? 'run-1',

@@ -21,7 +21,8 @@ import {
   ParseError,
   text,
 } from '../../src/config/parse.js';
-import { redact, Secret } from '../../src/config/secret.js';
+import { maskUrl, redact, Secret } from '../../src/config/secret.js';
+import { reportedSettings } from '../../src/config/reportedSettings.js';
 import { renderEnvExample, renderSettingsMarkdown } from '../../src/config/help.js';
 
 const KEYS = Object.keys(SETTINGS) as SettingKey[];
@@ -654,5 +655,80 @@ describe('help and .env.example', () => {
     for (const s of Object.values(SETTINGS)) {
       assert.ok(readme.includes(`\`${s.env}\``) && readme.includes(`\`--${s.flag}\``), s.env);
     }
+  });
+});
+
+describe('Cloud API base URL and token checks', () => {
+  const cloud = { SCY_ACCOUNT_ID: '1', SCY_CLUSTER_ID: '2' };
+
+  test('SCY_CLOUD_API_BASE with a query string or fragment is refused, and the query is not echoed', () => {
+    for (const raw of ['https://api.example.com/?region=eu', 'https://api.example.com/v1?token=QsecretQ', 'https://api.example.com#frag9', 'https://api.example.com/?', 'http://127.0.0.1:8080/#']) {
+      const msg = configError(() => load({ env: { ...BASE_ENV, SCY_CLOUD_API_BASE: raw } }));
+      assert.match(msg, /SCY_CLOUD_API_BASE/);
+      assert.match(msg, /without user, password, query or fragment/);
+      assert.ok(!msg.includes('QsecretQ') && !msg.includes('region=eu') && !msg.includes('frag9'), msg);
+    }
+  });
+
+  test('a password in the base URL is masked whole, even when it holds "@", "/", "?" or ":"', () => {
+    for (const [raw, secretPart] of [
+      ['https://user:p@ssw0rdX@api.example.com/v1', 'ssw0rdX'],
+      ['https://user:pa:ss@api.example.com', 'pa:ss'],
+      ['https://user:pa/ss@api.example.com', 'pa/ss'],
+      ['https://user:pa?ss@api.example.com', 'pa?ss'],
+      ['https://tok3nOnly@api.example.com', 'tok3nOnly'],
+    ] as const) {
+      const msg = configError(() => load({ env: { ...BASE_ENV, SCY_CLOUD_API_BASE: raw } }));
+      assert.match(msg, /SCY_CLOUD_API_BASE/);
+      assert.ok(!msg.includes(secretPart), `${secretPart} shown in ${msg}`);
+      assert.ok(!msg.includes('user:'), `the user name is masked too: ${msg}`);
+      assert.match(msg, /"https:\/\/\*\*\*@api\.example\.com/);
+    }
+  });
+
+  test('maskUrl hides userinfo and query, and leaves other text alone', () => {
+    assert.equal(maskUrl('https://u:p@ss@h.example.com/x?token=abc#f'), 'https://***@h.example.com/x?***');
+    assert.equal(maskUrl('https://h.example.com/v1'), 'https://h.example.com/v1');
+    assert.equal(maskUrl('datacenter1'), 'datacenter1');
+  });
+
+  test('a token with a character HTTP cannot carry in a header is refused at load, without echoing it', () => {
+    const cases: [string, RegExp][] = [
+      ['\r\n', /line break/],
+      ['\n', /line break/],
+      ['\u0000', /control character/],
+      ['\u0007', /control character/],
+      ['é', /non-ASCII/],
+      ['\u200b', /non-ASCII/],
+      [' ', /space/],
+    ];
+    for (const [bad, what] of cases) {
+      const token = `tok_${randomSecret()}${bad}tail${randomSecret()}`;
+      for (const via of ['env', 'flag'] as const) {
+        const msg = configError(() =>
+          load(via === 'env' ? { env: { ...BASE_ENV, ...cloud, SCY_CLOUD_TOKEN: token } } : { env: { ...BASE_ENV, ...cloud }, flags: { cloudToken: token } }),
+        );
+        assert.match(msg, /SCY_CLOUD_TOKEN/);
+        assert.match(msg, /visible ASCII/);
+        assert.match(msg, what);
+        for (const part of token.split(bad)) assert.ok(!msg.includes(part), `token part leaked: ${msg}`);
+      }
+    }
+    // surrounding whitespace (a trailing newline from a file) is trimmed, not refused
+    const cfg = load({ env: { ...BASE_ENV, ...cloud, SCY_CLOUD_TOKEN: `${CLOUD_TOKEN}\n` } });
+    assert.equal(cfg.cloud?.token.reveal(), CLOUD_TOKEN);
+  });
+
+  test('summary settings mask secrets, a secret pasted into another setting, and URL credentials', () => {
+    const pw = randomSecret();
+    const cfg = load({ env: { ...BASE_ENV, ...cloud, SCY_CLOUD_TOKEN: CLOUD_TOKEN, SCY_PASSWORD: pw, SCY_LOCAL_DC: `dc-${pw}`, SCY_TLS: '1', SCY_TLS_CA_FILE: '/etc/hostname' } });
+    const shown = JSON.stringify(reportedSettings(cfg));
+    assert.ok(!shown.includes(pw) && !shown.includes(CLOUD_TOKEN), shown);
+    const s = reportedSettings(cfg);
+    assert.equal(s.SCY_PASSWORD, '***');
+    assert.equal(s.SCY_CLOUD_TOKEN, '***');
+    assert.equal(s.SCY_LOCAL_DC, 'dc-***');
+    assert.equal(s.SCY_CLOUD_API_BASE, 'https://api.cloud.scylladb.com');
+    assert.deepEqual(s.SCY_CONTACT_POINTS, ['10.0.0.1']);
   });
 });

@@ -10,6 +10,8 @@ import { renderStatusLine } from '../../src/report/statusLine.js';
 import { renderSummaryTable } from '../../src/report/summaryTable.js';
 import { writeRunReports } from '../../src/report/writeReports.js';
 import { buildSampleRun } from '../fixtures/sampleRun.js';
+import { ERROR_COLORS } from '../../src/report/chartData.js';
+import { ERROR_CLASSES } from '../../src/metrics/types.js';
 
 const ANSI = /\u001b\[/;
 
@@ -176,4 +178,57 @@ test('writeRunReports writes summary.json and report.html into a new folder', as
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('every reason the run failed is listed under the verdict in the terminal and the HTML report', () => {
+  const run = buildSampleRun();
+  run.summary.exitCode = 6;
+  run.summary.failures = [
+    { kind: 'run-incomplete', id: 'scaler-fatal', message: 'the scaler stopped on an error it could not get past: <unauthorized>', exitCode: 6 },
+    { kind: 'threshold', id: 'write-p99', message: 'write p99 during resize 61.2ms (limit ≤ 50ms) in resize 1→2', exitCode: 3 },
+  ];
+  const lines = renderSummaryTable(run.summary, { color: false }).split('\n');
+  const at = lines.findIndex((l) => /^verdict\s+FAIL \(exit code 6\)$/.test(l));
+  assert.ok(at >= 0, lines.slice(0, 12).join('\n'));
+  assert.match(lines[at + 1]!, /^\s+✗ the scaler stopped on an error it could not get past: <unauthorized>$/);
+  assert.match(lines[at + 2]!, /^\s+✗ write p99 during resize/);
+  const html = renderHtmlReport(run);
+  assert.match(html, /<ul class="failures" id="failures"><li>the scaler stopped on an error it could not get past: &lt;unauthorized&gt;<\/li><li>write p99/);
+  // a passing run shows no failure list, and a non-zero exit code alone is never shown as PASS
+  const passing = buildSampleRun();
+  passing.summary.exitCode = 0;
+  passing.summary.failures = [];
+  passing.summary.thresholds = passing.summary.thresholds.map((t) => ({ ...t, passed: true }));
+  assert.doesNotMatch(renderHtmlReport(passing), /id="failures"/);
+  assert.match(renderSummaryTable(passing.summary, { color: false }), /verdict\s+PASS \(exit code 0\)/);
+});
+
+test('the change column compares against the baseline phase the summary names, the same one the throughput threshold uses', () => {
+  const { summary } = buildSampleRun();
+  const later = summary.phases.find((p) => p.index > 0 && p.phase.kind === 'steady')!;
+  summary.baselineIndex = later.index;
+  const text = renderSummaryTable(summary, { color: false });
+  const grow = summary.byPhaseKey.find((k) => k.key === 'resize 1→2')!;
+  const row = text.split('\n').find((l) => l.startsWith('resize 1→2 '))!;
+  assert.ok(row.includes(fmtChange(grow.writes.rowsPerSec, later.writes.rowsPerSec)), row);
+  assert.ok(text.includes(`(${later.label})`), 'the note names that phase');
+  summary.baselineIndex = null;
+  assert.match(renderSummaryTable(summary, { color: false }), /no baseline to compare against/);
+});
+
+test('every error class has its own chart colour', () => {
+  const colours = ERROR_CLASSES.map((k) => ERROR_COLORS[k]);
+  for (const [i, colour] of colours.entries()) assert.match(colour ?? '', /^#[0-9a-f]{6}$/i, `no colour for ${ERROR_CLASSES[i]}`);
+  assert.equal(new Set(colours).size, colours.length, 'two classes share a colour');
+});
+
+test('the headline shows the whole run and the time of load the rates are over', () => {
+  const { summary } = buildSampleRun();
+  const start = Date.parse(summary.startedAt);
+  summary.endedAt = new Date(start + summary.overall.durationMs + 113_000).toISOString();
+  const text = renderSummaryTable(summary, { color: false });
+  const run = text.split('\n').find((l) => l.startsWith('run '))!;
+  assert.ok(run.includes(`(${fmtDuration(summary.overall.durationMs + 113_000)}, of which load ${fmtDuration(summary.overall.durationMs)})`), run);
+  const rows = text.split('\n').find((l) => l.startsWith('rows written '))!;
+  assert.ok(rows.includes(`(${fmtRate(summary.overall.writes.rowsPerSec)}/s during load)`), rows);
 });

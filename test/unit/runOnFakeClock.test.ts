@@ -67,3 +67,19 @@ test('Ctrl+C stops the run where it is, drains and verifies, and exits 0', async
   const ms = r.summary!.phases[0]!.durationMs;
   assert.ok(ms >= 11_500 && ms <= 13_000, `the phase lasted ${ms} ms`);
 });
+
+test('rates and the read target are per second of load: the drain and the verification sweep add no time to them', async () => {
+  const { deps, runFor } = fakeRun({ SCY_DURATION: '30s', SCY_VERIFY_SAMPLE: '20000' });
+  const r = await runFor(120);
+  const s = r.summary!;
+  const wholeRunMs = Date.parse(s.endedAt) - Date.parse(s.startedAt);
+  assert.ok(wholeRunMs > 35_000, `the sweep of 20,000 rows took fake time (${wholeRunMs} ms in all)`);
+  assert.ok(Math.abs(s.overall.durationMs - 30_000) <= 200, `the time of load is the 30 s asked for: ${s.overall.durationMs} ms`);
+  assert.equal(s.overall.writes.rowsPerSec, (s.overall.writes.rows * 1000) / s.overall.durationMs);
+  // Reads start with the first acknowledged row, a few fake milliseconds in; the target is the 50/s set.
+  assert.ok(s.overall.reads.targetPerSec > 49.5 && s.overall.reads.targetPerSec <= 50, String(s.overall.reads.targetPerSec));
+  assert.ok(Math.abs(s.overall.reads.readsPerSec - 50) < 1, String(s.overall.reads.readsPerSec));
+  const last = s.phases.at(-1)!;
+  assert.equal(last.endMs, s.overall.endMs, 'the last phase ends with the load, not after the drain or the sweep');
+  assert.match(deps.lines.join('\n'), /^run .*, of which load 30s\)$/m);
+});

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { LatencyHistogram } from '../../src/metrics/histograms.js';
 import { compareRuns, readRunSummary } from '../../src/report/compare.js';
 import { writeRunReports } from '../../src/report/writeReports.js';
-import { EXIT } from '../../src/metrics/thresholds.js';
+import { EXIT } from '../../src/verdict/exitCodes.js';
 import { mergeShardRecords, type MergedSummary } from '../../src/shard/merge.js';
 import { runMerge } from '../../src/shard/mergeCommand.js';
 import { ShardFolderError, readShardRecord, writeShardRecord } from '../../src/shard/record.js';
@@ -169,12 +169,14 @@ test('the charts\' intervals carry every shard\'s rows and reads once, on the sc
   for (const iv of intervals) assert.ok(Math.abs(iv.writes.rowsPerSec - (iv.durationMs > 0 ? (iv.writes.rows * 1000) / iv.durationMs : 0)) < 1e-9);
 });
 
-test('a shard whose load partly died (exit code 1) keeps the merged run from passing', async () => {
+test('a shard that did not do what was asked (a loader thread died) fails the merged run, named in its failures', async () => {
   const dirs = await shardFolders(threeShards());
   const inputs = dirs.map((dir) => ({ dir, record: readShardRecord(dir) }));
   assert.equal(mergeShardRecords(inputs, TOOL).summary.exitCode, EXIT.ok);
-  inputs[1]!.record.summary.exitCode = EXIT.internal;
-  assert.equal(mergeShardRecords(inputs, TOOL).summary.exitCode, EXIT.internal);
+  inputs[1]!.record.summary.failures = [{ kind: 'run-incomplete', id: 'loader-died', message: 'loader thread 1 died', exitCode: EXIT.runIncomplete }];
+  const s = mergeShardRecords(inputs, TOOL).summary;
+  assert.equal(s.exitCode, EXIT.runIncomplete);
+  assert.deepEqual(s.failures.map((f) => `${f.id}: ${f.message}`), ['loader-died: shard 1: loader thread 1 died']);
 });
 
 test('compare takes a merged run\'s folder like any other run folder', async () => {
