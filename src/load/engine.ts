@@ -69,6 +69,7 @@ export abstract class ScheduleGauges {
 
   writesOffered(nowMs: number): WritesOffered | null {
     const w = this.writes;
-    return w && { targetPerSec: w.ratePerSec, rowsDue: w.schedule.dueBy(nowMs), rowsTaken: w.schedule.taken };
+    // Once writers stop, the schedule has ended: no target, and nothing falls due during the drain.
+    return w && { targetPerSec: w.schedule.running ? w.ratePerSec : 0, rowsDue: w.schedule.dueBy(nowMs), rowsTaken: w.schedule.taken };
   }
 }

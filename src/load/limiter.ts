@@ -1,7 +1,10 @@
+import { PermitQueue } from './permitQueue.js';
+
 // One in-flight limit shared by every writer, adjusted AIMD-style like TCP congestion control: each
 // acknowledged batch adds 1/limit (about +1 per window of batches), a sign of overload halves it. A burst
 // of errors from requests sent before the last cut is one congestion event, not many, so it cuts once.
 // Waiters are served strictly in arrival order: a freed slot is handed to the head of the queue.
+
 
 export interface Permit {
   readonly epoch: number;
@@ -22,18 +25,11 @@ export interface InflightLimiter {
   release(permit: Permit, outcome: ReleaseOutcome): void;
 }
 
-interface Waiter {
-  grant: (p: Permit | null) => void;
-  signal: AbortSignal | undefined;
-}
-
 export class AimdLimiter implements InflightLimiter {
   private current: number;
   private epoch = 0;
   private held = 0;
-  private readonly waiters: Waiter[] = [];
-  /** Signals already listened to: one abort listener per signal, not one per wait (a wait per batch). */
-  private readonly watched = new WeakSet<AbortSignal>();
+  private readonly queue = new PermitQueue();
   cuts = 0;
 
   constructor(
@@ -54,7 +50,7 @@ export class AimdLimiter implements InflightLimiter {
 
   /** A permit now, or null when the limit is reached or others are already waiting. */
   tryAcquire(): Permit | null {
-    if (this.waiters.length > 0 || this.held >= this.limit) return null;
+    if (this.queue.length > 0 || this.held >= this.limit) return null;
     this.held++;
     return { epoch: this.epoch };
   }
@@ -64,17 +60,7 @@ export class AimdLimiter implements InflightLimiter {
     if (signal?.aborted) return Promise.resolve(null);
     const now = this.tryAcquire();
     if (now) return Promise.resolve(now);
-    if (signal && !this.watched.has(signal)) {
-      this.watched.add(signal);
-      signal.addEventListener('abort', () => this.dropWaiters(signal), { once: true });
-    }
-    return new Promise((resolve) => this.waiters.push({ grant: resolve, signal }));
-  }
-
-  private dropWaiters(signal: AbortSignal): void {
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      if (this.waiters[i]!.signal === signal) this.waiters.splice(i, 1)[0]!.grant(null);
-    }
+    return this.queue.wait(signal);
   }
 
   release(permit: Permit, outcome: ReleaseOutcome): void {
@@ -86,10 +72,9 @@ export class AimdLimiter implements InflightLimiter {
       this.epoch++;
       this.cuts++;
     }
-    while (this.waiters.length > 0 && this.held < this.limit) {
-      const w = this.waiters.shift()!;
+    while (this.queue.length > 0 && this.held < this.limit) {
       this.held++;
-      w.grant({ epoch: this.epoch });
+      this.queue.grantNext({ epoch: this.epoch });
     }
   }
 }

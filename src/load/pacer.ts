@@ -8,6 +8,10 @@ import type { Clock } from '../clock.js';
 export interface Schedule {
   /** Starts the schedule now; only the first call counts (in any thread), later ones change nothing. */
   begin(): void;
+  /** Ends a begun schedule now: no slot falls due after it (so a stop is not counted as falling behind); first call counts. */
+  end(): void;
+  /** Begun and not ended. */
+  readonly running: boolean;
   /** Takes the next `n` consecutive slots, which the caller now owns; returns the due time (monotonic ms) of the first. Only after begin(). */
   take(n?: number): number;
   /** Slots that fell due by `nowMs`: the offered load (0 before begin). */
@@ -21,14 +25,16 @@ export function slotDue(startMs: number, slot: number, ratePerSec: number): numb
   return startMs + (slot * 1000) / ratePerSec;
 }
 
-export function slotsDueBy(startMs: number | null, nowMs: number, ratePerSec: number): number {
+export function slotsDueBy(startMs: number | null, endMs: number | null, nowMs: number, ratePerSec: number): number {
   if (startMs === null) return 0;
-  return Math.max(0, Math.floor(((nowMs - startMs) * ratePerSec) / 1000) + 1);
+  const at = endMs === null ? nowMs : Math.min(nowMs, endMs);
+  return Math.max(0, Math.floor(((at - startMs) * ratePerSec) / 1000) + 1);
 }
 
 export class Pacer implements Schedule {
   private nextSlot = 0;
   private startMs: number | null = null;
+  private endMs: number | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -39,6 +45,14 @@ export class Pacer implements Schedule {
     this.startMs ??= this.clock.monotonic();
   }
 
+  end(): void {
+    if (this.startMs !== null) this.endMs ??= this.clock.monotonic();
+  }
+
+  get running(): boolean {
+    return this.startMs !== null && this.endMs === null;
+  }
+
   take(n = 1): number {
     if (this.startMs === null) throw new Error('Pacer.take() before begin()');
     const first = this.nextSlot;
@@ -47,7 +61,7 @@ export class Pacer implements Schedule {
   }
 
   dueBy(nowMs: number): number {
-    return slotsDueBy(this.startMs, nowMs, this.ratePerSec);
+    return slotsDueBy(this.startMs, this.endMs, nowMs, this.ratePerSec);
   }
 
   get taken(): number {

@@ -177,6 +177,8 @@ export class Readers {
 
   stop(): void {
     this.stopping.abort();
+    // A stopped schedule owes nothing: no read falls due during the drain (in every thread: the first end wins).
+    this.o.pacer.end();
     this.wakeDispatcher();
   }
 

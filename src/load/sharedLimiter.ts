@@ -1,5 +1,6 @@
 /// <reference lib="es2024.sharedmemory" />
 import type { InflightLimiter, Permit, ReleaseOutcome } from './limiter.js';
+import { PermitQueue } from './permitQueue.js';
 
 // AimdLimiter's limit (see limiter.ts for the AIMD rules) with its state in shared memory, so every worker
 // thread of the process draws from ONE in-flight cap with ONE AIMD state: an overload seen in any thread cuts
@@ -42,20 +43,13 @@ const toBits = (x: number): bigint => {
   return scratchBits[0]!;
 };
 
-interface Waiter {
-  grant: (p: Permit | null) => void;
-  signal: AbortSignal | undefined;
-}
-
 export class SharedAimdLimiter implements InflightLimiter {
   private readonly current: BigInt64Array;
   private readonly state: Int32Array;
   private readonly cap: number;
   private readonly floor: number;
   private readonly decrease: number;
-  private readonly waiters: Waiter[] = [];
-  /** Signals already listened to: one abort listener per signal, not one per wait. */
-  private readonly watched = new WeakSet<AbortSignal>();
+  private readonly queue = new PermitQueue(() => this.dequeued());
   private pumping = false;
   /** A pending Atomics.waitAsync does not keep a thread alive; this timer does while the thread has waiters. */
   private keepAlive: ReturnType<typeof setInterval> | null = null;
@@ -106,28 +100,23 @@ export class SharedAimdLimiter implements InflightLimiter {
     if (signal?.aborted) return Promise.resolve(null);
     const now = this.tryAcquire();
     if (now) return Promise.resolve(now);
-    if (signal && !this.watched.has(signal)) {
-      this.watched.add(signal);
-      signal.addEventListener('abort', () => this.dropWaiters(signal), { once: true });
-    }
-    return new Promise((resolve) => {
-      this.waiters.push({ grant: resolve, signal });
-      Atomics.add(this.state, WAITERS, 1);
-      this.keepAlive ??= setInterval(() => {}, 1 << 30);
-      // A pump already running (even one asleep after its waiters aborted) wakes at the next release, the only
-      // thing that frees a permit, and then serves this waiter too.
-      if (!this.pumping) void this.pump();
-    });
+    const granted = this.queue.wait(signal);
+    Atomics.add(this.state, WAITERS, 1);
+    this.keepAlive ??= setInterval(() => {}, 1 << 30);
+    // A pump already running (even one asleep after its waiters aborted) wakes at the next release, the only
+    // thing that frees a permit, and then serves this waiter too.
+    if (!this.pumping) void this.pump();
+    return granted;
   }
 
   /** Grants this thread's waiters in order while permits are free; sleeps until a release in any thread. */
   private async pump(): Promise<void> {
     this.pumping = true;
-    while (this.waiters.length > 0) {
+    while (this.queue.length > 0) {
       // Read the wake counter before looking: a release after this read makes the wait return at once.
       const seen = Atomics.load(this.state, WAKE);
       this.grantWaiting();
-      if (this.waiters.length === 0) break;
+      if (this.queue.length === 0) break;
       const wait = Atomics.waitAsync(this.state, WAKE, seen);
       if (wait.async) await wait.value;
     }
@@ -135,27 +124,16 @@ export class SharedAimdLimiter implements InflightLimiter {
   }
 
   private grantWaiting(): void {
-    while (this.waiters.length > 0) {
+    while (this.queue.length > 0) {
       const permit = this.claim();
       if (!permit) return;
-      const w = this.waiters.shift()!;
-      this.dequeued();
-      w.grant(permit);
-    }
-  }
-
-  private dropWaiters(signal: AbortSignal): void {
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      if (this.waiters[i]!.signal !== signal) continue;
-      const [w] = this.waiters.splice(i, 1);
-      this.dequeued();
-      w!.grant(null);
+      this.queue.grantNext(permit);
     }
   }
 
   private dequeued(): void {
     Atomics.sub(this.state, WAITERS, 1);
-    if (this.waiters.length === 0 && this.keepAlive) {
+    if (this.queue.length === 0 && this.keepAlive) {
       clearInterval(this.keepAlive);
       this.keepAlive = null;
     }

@@ -12,21 +12,26 @@ export interface SharedScheduleHandle {
   readonly ratePerSec: number;
 }
 
-// Layout: int64 next slot | float64 start (ms) | int32 state.
+// Layout: int64 next slot | float64 start (ms) | float64 end (ms) | int32 state. The state only moves forward; a
+// plain write of a time is published by the atomic store of the state that follows it.
 const NOT_BEGUN = 0;
 const BEGINNING = 1;
 const BEGUN = 2;
+const ENDING = 3;
+const ENDED = 4;
 
 export class SharedPacer implements Schedule {
   private readonly nextSlot: BigInt64Array;
   private readonly start: Float64Array;
+  private readonly endAt: Float64Array;
   private readonly state: Int32Array;
   private readonly ratePerSec: number;
-  /** The shared start once this thread has seen it (it never changes after). */
+  /** The shared start and end once this thread has seen them (they never change after). */
   private startMs: number | null = null;
+  private endMs: number | null = null;
 
   static create(ratePerSec: number): SharedScheduleHandle {
-    return { buffer: new SharedArrayBuffer(8 + 8 + 4), ratePerSec };
+    return { buffer: new SharedArrayBuffer(8 + 8 + 8 + 4), ratePerSec };
   }
 
   constructor(
@@ -35,7 +40,8 @@ export class SharedPacer implements Schedule {
   ) {
     this.nextSlot = new BigInt64Array(handle.buffer, 0, 1);
     this.start = new Float64Array(handle.buffer, 8, 1);
-    this.state = new Int32Array(handle.buffer, 16, 1);
+    this.endAt = new Float64Array(handle.buffer, 16, 1);
+    this.state = new Int32Array(handle.buffer, 24, 1);
     this.ratePerSec = handle.ratePerSec;
   }
 
@@ -43,18 +49,32 @@ export class SharedPacer implements Schedule {
     if (this.startMs !== null) return;
     if (Atomics.compareExchange(this.state, 0, NOT_BEGUN, BEGINNING) === NOT_BEGUN) {
       this.start[0] = this.clock.monotonic();
-      // The atomic store publishes the plain write of the start above to every thread that loads BEGUN.
       Atomics.store(this.state, 0, BEGUN);
     } else {
       // Another thread won and is between its two stores: a few instructions, so spin.
-      while (Atomics.load(this.state, 0) !== BEGUN);
+      while (Atomics.load(this.state, 0) === BEGINNING);
     }
     this.startMs = this.start[0]!;
   }
 
+  end(): void {
+    if (Atomics.compareExchange(this.state, 0, BEGUN, ENDING) !== BEGUN) return;
+    this.endAt[0] = this.clock.monotonic();
+    Atomics.store(this.state, 0, ENDED);
+  }
+
+  get running(): boolean {
+    return Atomics.load(this.state, 0) === BEGUN;
+  }
+
   private begun(): number | null {
-    if (this.startMs === null && Atomics.load(this.state, 0) === BEGUN) this.startMs = this.start[0]!;
+    if (this.startMs === null && Atomics.load(this.state, 0) >= BEGUN) this.startMs = this.start[0]!;
     return this.startMs;
+  }
+
+  private ended(): number | null {
+    if (this.endMs === null && Atomics.load(this.state, 0) === ENDED) this.endMs = this.endAt[0]!;
+    return this.endMs;
   }
 
   take(n = 1): number {
@@ -65,7 +85,7 @@ export class SharedPacer implements Schedule {
   }
 
   dueBy(nowMs: number): number {
-    return slotsDueBy(this.begun(), nowMs, this.ratePerSec);
+    return slotsDueBy(this.begun(), this.ended(), nowMs, this.ratePerSec);
   }
 
   get taken(): number {

@@ -177,6 +177,7 @@ export class Writers {
 
   stop(): void {
     this.stopping.abort();
+    this.o.schedule?.end();
   }
 
   /** Waits for submitted batches; returns how many were still out when `timeoutMs` ran out. */

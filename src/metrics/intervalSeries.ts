@@ -85,7 +85,8 @@ export function mergeIntervals(a: IntervalReport, b: IntervalReport): IntervalRe
       serviceLatency: worseOf(a.writes.serviceLatency, b.writes.serviceLatency),
       rowsDue: a.writes.rowsDue + b.writes.rowsDue,
       rowsSent: a.writes.rowsSent + b.writes.rowsSent,
-      targetRowsPerSec: timeMean(a.writes.targetRowsPerSec, b.writes.targetRowsPerSec),
+      // One write target per run, asked for only while the schedule ran: a point's target is the one that was set.
+      targetRowsPerSec: Math.max(a.writes.targetRowsPerSec, b.writes.targetRowsPerSec),
       behindRows: Math.max(a.writes.behindRows, b.writes.behindRows),
     },
     reads: {

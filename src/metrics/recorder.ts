@@ -191,6 +191,7 @@ export class Recorder extends SpanRecorder {
       c.rowsSent = writes.rowsTaken - this.lastRowsTaken;
       c.behindRows = Math.max(0, writes.rowsDue - writes.rowsTaken);
       c.writeTargetTimesMs = writes.targetPerSec * loadSpanMs;
+      c.writeScheduledMs = writes.targetPerSec > 0 ? loadSpanMs : 0;
       this.lastRowsDue = writes.rowsDue;
       this.lastRowsTaken = writes.rowsTaken;
     }

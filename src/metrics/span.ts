@@ -44,8 +44,9 @@ export class SpanAccumulator {
   rowsDue = 0;
   rowsSent = 0;
   behindRows = 0;
-  /** Rows-per-second write target weighted by time, like targetRateTimesMs for reads. */
+  /** Rows-per-second write target weighted by time, over the time the write schedule ran (writeScheduledMs). */
   writeTargetTimesMs = 0;
+  writeScheduledMs = 0;
   readsScheduled = 0;
   readsCompleted = 0;
   readonly readErrors = zeroErrors();
@@ -84,6 +85,7 @@ export class SpanAccumulator {
     this.rowsSent += o.rowsSent;
     this.behindRows = Math.max(this.behindRows, o.behindRows);
     this.writeTargetTimesMs += o.writeTargetTimesMs;
+    this.writeScheduledMs += o.writeScheduledMs;
     this.readsScheduled += o.readsScheduled;
     this.readsCompleted += o.readsCompleted;
     this.responseLatency.add(o.responseLatency);
@@ -166,7 +168,8 @@ export class SpanAccumulator {
         serviceLatency: this.writeServiceLatency.stats(),
         rowsDue: this.rowsDue,
         rowsSent: this.rowsSent,
-        targetRowsPerSec: durationMs > 0 ? this.writeTargetTimesMs / durationMs : 0,
+        // Over the time the schedule ran: the drain after a stop is not a lower target.
+        targetRowsPerSec: this.writeScheduledMs > 0 ? this.writeTargetTimesMs / this.writeScheduledMs : 0,
         behindRows: this.behindRows,
       },
       reads: {

@@ -60,6 +60,7 @@ export interface SpanStats {
     rowsDue: number;
     /** Rows taken from the schedule to send (a batch is taken once its writer holds a permit for it). */
     rowsSent: number;
+    /** The rows/s asked for while the schedule ran (a drain after the stop does not lower it). */
     targetRowsPerSec: number;
     /** Rows due but not sent yet: at an interval's end; for a longer span, the most seen at any interval end. */
     behindRows: number;

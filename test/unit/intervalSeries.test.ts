@@ -17,7 +17,15 @@ function interval(k: number, phase: Phase, spikeAt = -1): IntervalReport {
     startMs: k * STEP,
     endMs: (k + 1) * STEP,
     durationMs: STEP,
-    writes: { ...template.writes, rows: k + 1, rowsPerSec: ((k + 1) * 1000) / STEP, rowLatency: { ...template.writes.rowLatency, count: 10, p99, max: p99 + 1 } },
+    writes: {
+      ...template.writes,
+      rows: k + 1,
+      rowsPerSec: ((k + 1) * 1000) / STEP,
+      rowLatency: { ...template.writes.rowLatency, count: 10, p99, max: p99 + 1 },
+      rowsDue: 3 * k,
+      rowsSent: 3 * k - (k % 5),
+      behindRows: k === spikeAt ? 50_000 : k % 5,
+    },
     reads: { ...template.reads, completed: 2 * k, scheduled: 2 * k + 1, missing: k % 11 === 0 ? 1 : 0 },
     loader: { ...template.loader, cpuPercent: k === spikeAt ? 97 : 30 },
     phase,
@@ -41,7 +49,8 @@ test('a long run keeps a bounded number of points, and every count still adds up
   assert.ok(pts.length >= 32, `${pts.length} points`);
   assert.equal(series.intervalsPerPoint, 256);
   for (const f of [(iv: IntervalReport) => iv.writes.rows, (iv: IntervalReport) => iv.reads.completed, (iv: IntervalReport) => iv.reads.scheduled,
-    (iv: IntervalReport) => iv.reads.missing, (iv: IntervalReport) => iv.durationMs, (iv: IntervalReport) => totalErrors(iv.writes.retriedErrors)]) {
+    (iv: IntervalReport) => iv.reads.missing, (iv: IntervalReport) => iv.durationMs, (iv: IntervalReport) => totalErrors(iv.writes.retriedErrors),
+    (iv: IntervalReport) => iv.writes.rowsDue, (iv: IntervalReport) => iv.writes.rowsSent]) {
     assert.equal(sum(pts, f), sum(all, f));
   }
   assert.equal(pts[0]!.startMs, 0);
@@ -53,6 +62,7 @@ test('a long run keeps a bounded number of points, and every count still adds up
   const spike = pts.find((p) => p.startMs <= 6_789 * STEP && p.endMs > 6_789 * STEP)!;
   assert.equal(spike.writes.rowLatency.p99, 900);
   assert.equal(spike.loader.cpuPercent, 97);
+  assert.equal(spike.writes.behindRows, 50_000, 'the largest backlog survives too');
   assert.equal(Math.max(...pts.map((p) => p.writes.rowLatency.p99)), 900);
 });
 

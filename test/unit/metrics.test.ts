@@ -224,6 +224,48 @@ describe('Recorder', () => {
     assert.equal(p1!.label, phaseLabel(resizing(3, 6, 1)));
   });
 
+  test('open-loop write figures: rows due and sent per interval add up, the phase keeps the largest backlog', async () => {
+    const clock = new FakeClock(T0);
+    const w = { targetPerSec: 1000, rowsDue: 0, rowsTaken: 0 };
+    const probes: RecorderProbes = {
+      readTarget: () => 0,
+      readsDue: () => 0,
+      inflight: () => ({ inflight: 0, limit: 1 }),
+      loader: () => ({ cpuPercent: 1, busiestThreadPercent: 1, eventLoopDelayP99Ms: 1, rssMb: 1, heapMb: 1 }),
+      writeSchedule: () => ({ ...w }),
+    };
+    const rec = new Recorder(clock, probes, steady(3, 0));
+    const steps = [
+      { due: 1000, taken: 1000 },
+      { due: 2000, taken: 1400 },
+      { due: 3000, taken: 2900 },
+    ];
+    const intervals = [];
+    for (const step of steps) {
+      await clock.advance(1000);
+      w.rowsDue = step.due;
+      w.rowsTaken = step.taken;
+      intervals.push(rec.tick());
+    }
+    assert.deepEqual(intervals.map((iv) => iv.writes.rowsDue), [1000, 1000, 1000]);
+    assert.deepEqual(intervals.map((iv) => iv.writes.rowsSent), [1000, 400, 1500]);
+    assert.deepEqual(intervals.map((iv) => iv.writes.behindRows), [0, 600, 100]);
+    // Writers stop: the schedule has ended, so the drain that follows asks for nothing and owes nothing.
+    w.targetPerSec = 0;
+    w.rowsTaken = 3000;
+    await clock.advance(1000);
+    const drain = rec.tick();
+    assert.equal(drain.writes.targetRowsPerSec, 0);
+    assert.equal(drain.writes.behindRows, 0);
+    rec.finish();
+    const [phase] = rec.phaseReports();
+    assert.equal(phase!.writes.rowsDue, 3000);
+    assert.equal(phase!.writes.rowsSent, 3000);
+    assert.equal(phase!.writes.behindRows, 600, 'the most rows behind at any interval end');
+    assert.equal(phase!.writes.targetRowsPerSec, 1000, 'the target while the schedule ran, not diluted by the drain');
+    assert.equal(rec.overall().writes.behindRows, 600);
+  });
+
   test('intervals never straddle a phase change and every count adds up', async () => {
     const { clock, probe, rec } = setup();
     const phases: Phase[] = [resizing(3, 6, 1), steady(6, 1), resizing(6, 3, 1), steady(3, 2)];

@@ -123,6 +123,23 @@ for (const [name, make] of IMPLEMENTATIONS) {
       assert.equal(p.dueBy(T0 + 6000), 0);
     });
 
+    test('end() stops slots falling due from then on; only the first call counts, and only after begin()', async () => {
+      const clock = new FakeClock(T0);
+      const p = make(clock, 10);
+      p.end();
+      assert.equal(p.running, false);
+      p.begin();
+      assert.equal(p.running, true, 'an end before the begin does not end the schedule to come');
+      await clock.advance(1000);
+      p.end();
+      assert.equal(p.running, false);
+      assert.equal(p.dueBy(clock.monotonic()), 11);
+      await clock.advance(5000);
+      p.end();
+      assert.equal(p.dueBy(clock.monotonic()), 11, 'a stop is not falling behind');
+      assert.equal(p.dueBy(T0 + 500), 6, 'times before the end count as before');
+    });
+
     test('readers sharing one schedule never get the same slot', () => {
       const p = begun(make, new FakeClock(T0), 1000);
       const seen = new Set<number>();

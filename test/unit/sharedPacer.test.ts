@@ -43,5 +43,10 @@ describe('SharedPacer across worker threads', () => {
     assert.equal(view.taken, total);
     assert.equal(view.dueBy(start), 1);
     assert.equal(view.take(), slotDue(start, total, rate));
+    view.end();
+    const other = new SharedPacer(handle, realClock);
+    assert.equal(other.running, false, 'an end in one thread ends the schedule for all');
+    const dueAtEnd = other.dueBy(realClock.monotonic());
+    assert.equal(other.dueBy(realClock.monotonic() + 60_000), dueAtEnd, 'nothing falls due after the end');
   });
 });

@@ -42,7 +42,7 @@ function setup(o: { clock: FakeClock; client: cassandra.Client; rowsPerSec?: num
     inflight: () => ({ inflight: limiter.inflight, limit: limiter.limit }),
     loader: () => ({ cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 }),
     ...(schedule && rate !== undefined
-      ? { writeSchedule: () => ({ targetPerSec: rate, rowsDue: schedule.dueBy(o.clock.monotonic()), rowsTaken: schedule.taken }) }
+      ? { writeSchedule: () => ({ targetPerSec: schedule.running ? rate : 0, rowsDue: schedule.dueBy(o.clock.monotonic()), rowsTaken: schedule.taken }) }
       : {}),
   };
   const recorder = new Recorder(o.clock, probes, { kind: 'load-only' });
@@ -91,8 +91,12 @@ describe('Writers, open loop (SCY_WRITE_ROWS_PER_SEC)', () => {
     assert.ok(iv.writes.rowsSent >= 1010 && iv.writes.rowsSent <= 1010 + 4 * BATCH, `sent ${iv.writes.rowsSent}: at most a batch per writer taken ahead`);
     assert.ok(iv.writes.batchLatency.max < 0.01, `latency max ${iv.writes.batchLatency.max}: acknowledged at once, at the due time`);
     writers.stop();
-    await clock.advance(50);
+    await clock.advance(500);
     assert.equal(await writers.drain(1000), 0);
+    const afterStop = recorder.tick();
+    assert.equal(afterStop.writes.rowsDue, 0, 'nothing falls due once writers stop');
+    assert.equal(afterStop.writes.behindRows, 0, 'a stop is not falling behind');
+    assert.equal(afterStop.writes.targetRowsPerSec, 0);
   });
 
   test('a stalled cluster shows as latency from the due time and a growing backlog, not as a lower offered rate', async () => {
