@@ -11,6 +11,8 @@ import { createLogger } from './log.js';
 import { EXIT, EXIT_MEANINGS } from './verdict/exitCodes.js';
 import { CompareInputError, compareRuns, readRunSummary, renderComparison, type CompareTolerances } from './report/compare.js';
 import { runTool } from './run.js';
+import { mergeCommand, runMerge } from './shard/mergeCommand.js';
+import { ShardFolderError } from './shard/record.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -21,6 +23,8 @@ with \`set -a; source .env\`; a line the shell and other .env readers would read
 
 CQL frames are sent uncompressed: cassandra-driver (Node.js) has no lz4 or snappy protocol compression,
 unlike the Python tool this replaces.
+
+\`merge RUN_DIR...\` turns the run folders of the shards of one run into one report (see merge --help).
 
 Exit codes:
 ${EXIT_MEANINGS.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}
@@ -132,6 +136,8 @@ async function main(argv: string[]): Promise<number> {
     };
   });
   program.addCommand(demo);
+  let merging: { dirs: string[]; out?: string } | null = null;
+  program.addCommand(mergeCommand((args) => (merging = args)));
   let compared: { base: string; next: string; tolerances: CompareTolerances } | null = null;
   const compare = new Command('compare')
     .description('Print, per phase kind, the change in throughput, latency, errors and resize time from BASE_RUN to NEW_RUN;\nexit 3 when a change is beyond a tolerance given below.')
@@ -165,6 +171,15 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigError) die(err.message, EXIT.badInput);
     throw err;
+  }
+  const toMerge = merging as { dirs: string[]; out?: string } | null;
+  if (toMerge) {
+    try {
+      return (await runMerge({ ...toMerge, tool: { name: 'scylla-resize-test', version: VERSION }, print: (t) => process.stdout.write(t + '\n'), color })).exitCode;
+    } catch (err) {
+      if (err instanceof ShardFolderError) die(err.message, EXIT.badInput);
+      throw err;
+    }
   }
   const comparing = compared as { base: string; next: string; tolerances: CompareTolerances } | null;
   if (comparing) {

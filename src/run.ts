@@ -6,7 +6,8 @@ import { connect } from './db/connect.js';
 import { describeError } from './db/errors.js';
 import type { LoadEngine } from './load/engine.js';
 import type { DrainResult } from './load/loader.js';
-import { newRunIdentity } from './load/rowContent.js';
+import { shardShare } from './config/shard.js';
+import { shardBaseIdentity } from './load/shardIdentity.js';
 import type { Logger } from './log.js';
 import { serveMetrics, type MetricsEndpoint } from './metrics/metricsServer.js';
 import { EXIT } from './verdict/exitCodes.js';
@@ -18,11 +19,13 @@ import { writeRunReports } from './report/writeReports.js';
 import { RecorderFeed } from './run/feed.js';
 import { loadFor } from './run/loadFor.js';
 import { observe, type Observers } from './run/observe.js';
-import { scalerFor } from './run/scalerFor.js';
+import { phaseFollowerFor, scalerFor } from './run/scalerFor.js';
 import { setUp, type Session } from './run/setUp.js';
 import { summarize } from './run/summarize.js';
 import { readerSettings } from './load/readers.js';
+import type { PhaseFollower } from './scaler/phaseFollower.js';
 import type { Scaler, ScalerOutcome } from './scaler/scaler.js';
+import { keepShardRecord } from './shard/record.js';
 
 export interface RunDeps {
   clock: Clock;
@@ -52,6 +55,8 @@ interface Wired {
   feed: RecorderFeed;
   load: LoadEngine;
   scaler: Scaler | null;
+  /** On the shards that do not drive the scaler: the phase as read from the Cloud API. */
+  follower: PhaseFollower | null;
   stop: AbortSignal;
   requestStop: (why: string) => boolean;
   stopReason: () => string;
@@ -64,7 +69,9 @@ interface Driven {
 
 // A run has four steps: set up (folder, client, schema), wire (recorder and its listeners, the load, the scaler),
 // run (report every interval until asked to stop, then drain), finish (verify, judge, report).
-export async function runTool(config: Config, deps: RunDeps): Promise<RunResult> {
+export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResult> {
+  // A shard offers its share of the run's load; a one-process run is its own only shard.
+  const config = shardShare(runConfig);
   const session = await setUp(config, new Date(deps.clock.now()), deps.connect ?? connect, deps.log);
   if (!session) return { exitCode: EXIT.setupFailed, summary: null, runDir: null };
   const wired = wire(config, deps, session);
@@ -81,6 +88,7 @@ export async function runTool(config: Config, deps: RunDeps): Promise<RunResult>
   announce(config, deps, wired);
   const driven = await drive(config, deps, wired);
   const result = await finish(config, deps, wired, driven);
+  if (result.summary) await keepShardRecord(result.runDir ?? session.runDir, { runConfig, config, recorder: wired.obs.recorder, summary: result.summary });
   await metrics?.close();
   return result;
 }
@@ -129,7 +137,7 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
     requestStop,
   });
   const { recorder, resizes } = obs;
-  load = loadFor({ config, client, target: session.target, run: newRunIdentity(session.startedAt.getTime()), recorder, feed, clock, log });
+  load = loadFor({ config, client, target: session.target, run: shardBaseIdentity(config, session.startedAt.getTime()), recorder, feed, clock, log });
 
   // The driver's own view of the topology, named like the chart's node markers (host-down/-removed in red).
   const driverEvents = { hostAdd: 'host-added', hostRemove: 'host-removed', hostUp: 'host-up', hostDown: 'host-down' } as const;
@@ -140,20 +148,22 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
     });
   }
 
+  // The boundary is drawn in every thread now; the phase changes once their spans up to it are in.
+  const onPhase = (p: Phase): void => {
+    const closing = load!.closeInterval();
+    void feed.then(async () => {
+      const span = await closing;
+      if (span) recorder.absorb(span);
+      recorder.setPhase(p);
+      resizes.onPhase(p);
+    });
+  };
+  const follower = phaseFollowerFor({ config, clock, log, onPhase });
   const scaler = scalerFor({
     config,
     clock,
     log,
-    // The boundary is drawn in every thread now; the phase changes once their spans up to it are in.
-    onPhase: (p: Phase) => {
-      const closing = load!.closeInterval();
-      void feed.then(async () => {
-        const span = await closing;
-        if (span) recorder.absorb(span);
-        recorder.setPhase(p);
-        resizes.onPhase(p);
-      });
-    },
+    onPhase,
     onEvent: (e) =>
       void feed.then(() => {
         recorder.event({ ...e });
@@ -161,7 +171,7 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
         obs.views.onScalerEvent(e);
       }),
   });
-  return { session, obs, feed, load, scaler, stop: stop.signal, requestStop, stopReason: () => stopReason };
+  return { session, obs, feed, load, scaler, follower, stop: stop.signal, requestStop, stopReason: () => stopReason };
 }
 
 function announce(config: Config, deps: RunDeps, w: Wired): void {
@@ -172,7 +182,7 @@ function announce(config: Config, deps: RunDeps, w: Wired): void {
       (readsOn ? `${config.readRps} reads/s (≤ ${config.readWorkers * readerSettings(config).maxInflightPerWorker} in flight), ` : 'no reads, ') +
       `consistency ${config.consistency}; uncompressed CQL frames (cassandra-driver has no protocol compression)`,
   );
-  if (!w.scaler) deps.log.info('no Cloud API settings (SCY_CLOUD_TOKEN, SCY_ACCOUNT_ID, SCY_CLUSTER_ID): running load only, no resizes');
+  if (!w.scaler && !w.follower) deps.log.info('no Cloud API settings (SCY_CLOUD_TOKEN, SCY_ACCOUNT_ID, SCY_CLUSTER_ID): running load only, no resizes');
 }
 
 /** Closes the interval in every thread and, once their spans are in, in the recorder; resolves when reported. */
@@ -182,7 +192,7 @@ function closeInterval(deps: RunDeps, w: Wired): Promise<void> {
     const span = await closing;
     if (span) w.obs.recorder.absorb(span);
     const iv = w.obs.recorder.tick();
-    deps.print(renderStatusLine(iv, w.scaler?.activity ?? 'none (load only)', { color: deps.color }));
+    deps.print(renderStatusLine(iv, w.scaler?.activity ?? w.follower?.activity ?? 'none (load only)', { color: deps.color }));
   });
 }
 
@@ -197,7 +207,10 @@ async function drive(config: Config, deps: RunDeps, w: Wired): Promise<Driven> {
         else if (outcome.stopped === 'fatal') log.error(`scaler stopped: ${outcome.reason ?? 'fatal Cloud API error'}; load goes on`);
         return outcome;
       })
-    : Promise.resolve(null);
+    : (w.follower?.run(scalerStop.signal).then((outcome) => {
+        if (outcome.stopped === 'cycles-done') w.requestStop(`${config.cycles} resize cycles completed (as shard ${config.shard.index} saw them)`);
+        return null;
+      }) ?? Promise.resolve(null));
   if (config.durationSecs !== undefined) {
     const secs = config.durationSecs;
     void clock.sleep(secs * 1000, signal).then(() => w.requestStop(`duration ${secs}s reached`));

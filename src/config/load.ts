@@ -5,6 +5,8 @@ import { describeInvisible, findInvisible } from './invisible.js';
 import { ParseError } from './parse.js';
 import { Secret, maskUrl, redact } from './secret.js';
 import { SETTINGS, type RawSettings, type Setting, type SettingKey } from './settings.js';
+import { resolveShard } from './shard.js';
+import type { Shard } from './shardSpec.js';
 
 /** A bad setting: its message is one line, names the setting and what is allowed, and never holds a secret. */
 export class ConfigError extends Error {}
@@ -17,8 +19,10 @@ export interface CloudSettings {
   dcId: number | undefined;
 }
 
-export type Config = Omit<RawSettings, 'password' | 'cloudToken'> & {
+export type Config = Omit<RawSettings, 'password' | 'cloudToken' | 'shard'> & {
   password: Secret | undefined;
+  /** Which of the run's loader processes this is (0 of 1 for a one-process run). */
+  shard: Shard;
   /** Null when the Cloud settings are absent: the run is load only. */
   cloud: CloudSettings | null;
   /** Where each setting's value came from, for the summary and --print-config. */
@@ -89,14 +93,14 @@ export function loadConfig(sources: ConfigSources): Config {
     }
     origin[key] = from;
   }
-  return crossCheck(raw as RawSettings, origin);
+  return crossCheck(raw as RawSettings, origin, sources.env);
 }
 
 function fail(message: string): never {
   throw new ConfigError(message);
 }
 
-function crossCheck(r: RawSettings, sources: Config['sources']): Config {
+function crossCheck(r: RawSettings, sources: Config['sources'], env: ConfigSources['env']): Config {
   const { password, cloudToken, ...rest } = r;
   if (r.contactPoints === undefined) {
     fail('SCY_CONTACT_POINTS (--contact-points) is required: a comma-separated list of CQL hosts');
@@ -130,5 +134,5 @@ function crossCheck(r: RawSettings, sources: Config['sources']): Config {
       dcId: r.dcId,
     };
   }
-  return { ...rest, password: password ? new Secret(password) : undefined, cloud, sources };
+  return { ...rest, shard: resolveShard(r, env), password: password ? new Secret(password) : undefined, cloud, sources };
 }

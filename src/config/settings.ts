@@ -12,6 +12,7 @@ import {
   text,
   type Parser,
 } from './parse.js';
+import { runIdName, shardSpec } from './shardSpec.js';
 
 // The one table of settings. Environment parsing, CLI flags, --help, .env.example and README's settings table
 // are all generated from it, so they cannot drift apart.
@@ -133,6 +134,10 @@ export const SETTINGS = {
     doc: 'Folder for this run\'s timeline.ndjson, summary.json and report.html (a sub-folder per run).' }),
   drainSecs: d({ env: 'SCY_DRAIN_SECS', flag: 'drain-secs', group: 'Run', parse: decimal(0, 600), default: '30', arg: 's',
     doc: 'Longest wait for in-flight requests after stop.' }),
+  shard: d({ env: 'SCY_SHARD', flag: 'shard', group: 'Run', parse: shardSpec, default: '0/1', arg: 'i/N',
+    doc: 'Split one run over N loader processes: this is shard i of N (N ≤ 64). N alone takes i from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Each shard offers 1/N of SCY_READ_RPS, SCY_WRITE_ROWS_PER_SEC and SCY_BATCH_INFLIGHT; only shard 0 resizes.' }),
+  runId: s({ env: 'SCY_RUN_ID', flag: 'run-id', group: 'Run', parse: runIdName, arg: 'name',
+    doc: 'Names a run split over shards (required when N > 1; the same new id on every shard): run folder <SCY_OUT_DIR>/<id>/shard-<i>, and the row ids of every shard derive from it.' }),
   metricsPort: s({ env: 'SCY_METRICS_PORT', flag: 'metrics-port', group: 'Run', parse: integer(1, 65535), arg: 'n',
     doc: 'Serve live Prometheus metrics at http://SCY_METRICS_HOST:PORT/metrics during the run; default: off.' }),
   metricsHost: d({ env: 'SCY_METRICS_HOST', flag: 'metrics-host', group: 'Run', parse: nonEmptyText, default: '127.0.0.1', arg: 'address',

@@ -17,6 +17,8 @@ export interface RunIdentity {
   startMs: number;
   /** 34 random bits distinguishing runs that start in the same millisecond. */
   nonce: number;
+  /** The loader number of this process's thread 0: shard × 64 in a run split over shards (shardIdentity.ts). */
+  firstLoader?: number;
 }
 
 export function newRunIdentity(startMs: number): RunIdentity {
@@ -28,11 +30,12 @@ export function newRunIdentity(startMs: number): RunIdentity {
 const LOADER_BITS = 12;
 export const MAX_LOADERS = 2 ** LOADER_BITS;
 
-/** The identity loader number `loader` (0 ≤ loader < MAX_LOADERS) writes its rows under within run `base`. */
+/** The identity loader `loader` of this process (its thread; 0 ≤ firstLoader + loader < MAX_LOADERS) writes its rows under within run `base`. */
 export function loaderIdentity(base: RunIdentity, loader: number): RunIdentity {
-  if (!Number.isInteger(loader) || loader < 0 || loader >= MAX_LOADERS) throw new RangeError(`loader ${loader} out of 0..${MAX_LOADERS - 1}`);
+  const n = (base.firstLoader ?? 0) + loader;
+  if (!Number.isInteger(loader) || loader < 0 || n >= MAX_LOADERS) throw new RangeError(`loader ${n} out of 0..${MAX_LOADERS - 1}`);
   const high = Math.floor(base.nonce / MAX_LOADERS) * MAX_LOADERS;
-  return { startMs: base.startMs, nonce: high + loader };
+  return { startMs: base.startMs, nonce: high + n };
 }
 
 export function idBytes(run: RunIdentity, seq: number, out: Buffer = Buffer.allocUnsafe(16)): Buffer {

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { phaseKey, phaseLabel, type Phase } from '../phase.js';
 import { sanitizeText } from '../text/sanitize.js';
-import type { LoaderSample } from './span.js';
+import type { LoaderSample, SpanWire } from './span.js';
 import { SpanAccumulator } from './span.js';
 import { IntervalSeries } from './intervalSeries.js';
 import { SpanRecorder, type EventInput } from './spanRecorder.js';
@@ -40,6 +40,17 @@ interface PhaseSlot {
   endMs: number | null;
   /** A finished phase never changes again: its report is computed once, then its histograms are frozen. */
   report?: PhaseReport;
+}
+
+export interface WiredSpan {
+  startMs: number;
+  endMs: number;
+  span: SpanWire;
+}
+
+export interface RecordedSpans {
+  overall: WiredSpan;
+  phases: (WiredSpan & { index: number; phase: Phase })[];
 }
 
 // Most events are few (phase and topology changes); errors can burst, so the timeline keeps a bounded number.
@@ -244,6 +255,14 @@ export class Recorder extends SpanRecorder {
       key,
       occurrences: g.occurrences,
     }));
+  }
+
+  /** Every phase's and the run's counts with their histograms encoded losslessly, for merging elsewhere; `now` as overall() saw it. */
+  spanWires(now = this.clock.now()): RecordedSpans {
+    return {
+      overall: { startMs: this.total.startMs, endMs: now, span: this.total.toWire() },
+      phases: this.slots.map((s) => ({ index: s.index, phase: s.phase, startMs: s.acc.startMs, endMs: s.endMs ?? now, span: s.acc.toWire() })),
+    };
   }
 
   /** The whole run's figures; its duration and rates are over the time of load (see endLoad). */

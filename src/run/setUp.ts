@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type cassandra from 'cassandra-driver';
 import type { Config } from '../config/load.js';
+import { runFolder } from '../config/shard.js';
 import { describeError } from '../db/errors.js';
 import { ensureSchema, type SchemaTarget } from '../db/schema.js';
 import type { Logger } from '../log.js';
@@ -21,7 +21,7 @@ export async function setUp(
   connect: (config: Config) => Promise<cassandra.Client>,
   log: Logger,
 ): Promise<Session | null> {
-  const runDir = join(config.outDir, startedAt.toISOString().replace(/[:.]/g, '-'));
+  const runDir = runFolder(config, startedAt);
   mkdirSync(runDir, { recursive: true });
   let client: cassandra.Client;
   try {

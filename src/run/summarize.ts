@@ -6,6 +6,7 @@ import { baselinePhase, evaluateThresholds } from '../metrics/thresholds.js';
 import type { RunSummary, VerificationReport } from '../metrics/types.js';
 import type { ScalerOutcome } from '../scaler/scaler.js';
 import { decideVerdict } from '../verdict/verdict.js';
+import { drivesScaler } from '../config/shard.js';
 import type { Observers } from './observe.js';
 
 export interface RunEnd {
@@ -46,7 +47,8 @@ export function summarize(config: Config, obs: Observers, end: RunEnd): RunSumma
   warnings.push(...loaderWarnings(recorder.overall(), strain));
   const verdict = decideVerdict({
     thresholds,
-    scaler: config.cloud
+    // Only the shard that drives the scaler answers for it (SCY_SHARD: the others follow its phases).
+    scaler: config.cloud && drivesScaler(config)
       ? { outcome: end.scalerOutcome, cyclesAsked: config.cycles, dryRun: config.dryRun, stoppedByThreshold: obs.stoppedByThreshold() }
       : null,
     // A run that lost part of its load to a dead thread did not do what was asked, whatever its figures say.

@@ -75,6 +75,7 @@ const CANDIDATES: { raw: string; value: unknown }[] = [
   { raw: 'my_name1', value: 'my_name1' },
   { raw: ' h1.example.com, 10.1.2.3 ', value: ['h1.example.com', '10.1.2.3'] },
   { raw: 'some text', value: 'some text' },
+  { raw: '1/2', value: { index: 1, count: 2 } },
 ];
 
 function tryParse(key: SettingKey, raw: string): { ok: true; value: unknown } | { ok: false } {
@@ -128,6 +129,8 @@ function contextFor(key: SettingKey, dir: string): Record<string, string> {
       return { SCY_CLOUD_TOKEN: 'tok-for-account', SCY_CLUSTER_ID: '22' };
     case 'clusterId':
       return { SCY_CLOUD_TOKEN: 'tok-for-cluster', SCY_ACCOUNT_ID: '11' };
+    case 'shard':
+      return { SCY_RUN_ID: 'run-1' };
     default:
       void dir;
       return {};
