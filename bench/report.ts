@@ -174,11 +174,11 @@ function renderThreadsReal(r: NonNullable<BenchResults['threadsReal']>, inflight
   const qr = rd.toolUsPerReadNet / rd.base.cpuUsPerOp;
   out.push(
     'The tool with **2 loader threads** (ThreadedLoad, a `cassandra-driver` client in each) against the bench\'s one node, next to',
-    'the bare-driver baseline (one event loop), base, tool, tool, base per round. **Writes**: batch 30, closed loop at',
-    `${inflight} batches in flight for both (no rate gate can wrap a client inside a worker thread, so the node sets the`,
-    'rate; compare rows/s too). **Reads**: paced at the same rate; the tool reads only rows it wrote, so its writes trickle',
-    `(one batch of 30 in flight, ${int(rd.trickleRowsPerSec)} rows/s here): their CPU, at the tool\'s per-row cost from the writes row, is taken out`,
-    'of the reads\' ("net"); the raw figure is kept beside it.',
+    'the bare-driver baseline (one event loop), base, tool, tool, base per round. **Writes**: batch 30, the same offered',
+    `rate as the writes table above, at most ${inflight} batches in flight for both: the baseline behind the bench\'s rate gate, the`,
+    'tool on its own open-loop write schedule across both threads (`SCY_WRITE_ROWS_PER_SEC`). **Reads**: paced at the same',
+    `rate; the tool reads only rows it wrote, so its writes trickle, paced (${int(rd.trickleRowsPerSec)} rows/s here): their CPU, at the tool\'s`,
+    'per-row cost from the writes row, is taken out of the reads\' ("net"); the raw figure is kept beside it.',
     '',
   );
   out.push('| load | tool µs/op | baseline µs/op | ratio | tool runs | base runs | tool ops/s | base ops/s | tool CPU % | base CPU % | server CPU % (tool/base) |');
@@ -200,7 +200,7 @@ function renderThreadsReal(r: NonNullable<BenchResults['threadsReal']>, inflight
   out.push(`| reads within 1 % of target in every second while the server keeps up | within 1 % at ${kept.map((p) => int(p.rate)).join(', ') || 'none'} of ${r.pace.map((p) => int(p.rate)).join(', ')}/s | see below |`);
   out.push('');
   out.push(
-    'Pacing with 2 threads on one schedule (the same targets as the pacing table above, trickle writes alongside). Achieved =',
+    'Pacing with 2 threads on one schedule (the same targets as the pacing table above, paced trickle writes alongside). Achieved =',
     'reads completed in each 1 s interval, counted by the tool\'s own recorder (an interval boundary drawn in both threads every',
     'second); response = from the due time, service = from the send.',
     '',
