@@ -37,8 +37,16 @@ export interface PrometheusExporterOptions {
   /** The phase right now (the recorder's). */
   phase: () => Phase;
   scaler?: () => ScalerLiveState | null;
-  /** Value of the `loader` label on every series; default `<hostname>-<pid>`, a shard id when sharded. */
-  loader?: string;
+  /** Value of the `loader` label on every series (loaderLabel). */
+  loader: string;
+}
+
+/**
+ * The `loader` label: the shard when the run is split (so a panel names the same loader across pod restarts and
+ * machines), else the process.
+ */
+export function loaderLabel(shard: { index: number; count: number }, host = hostname(), pid = process.pid): string {
+  return shard.count > 1 ? `shard-${shard.index}-of-${shard.count}` : `${host}-${pid}`;
 }
 
 type PhaseLabels = { phase: string; cycle: string };
@@ -108,7 +116,7 @@ export class PrometheusExporter implements Output {
   private readonly exposed = new Map<string, Map<string, { counter: Counter<string>; labels: Record<string, string> }>>();
 
   constructor(private readonly o: PrometheusExporterOptions) {
-    this.registry.setDefaultLabels({ loader: o.loader ?? `${hostname()}-${process.pid}` });
+    this.registry.setDefaultLabels({ loader: o.loader });
     const counter = (key: string, name: string, help: string, extra: string[] = []): void => {
       this.c[key] = new Counter({ name: METRIC_PREFIX + name, help, labelNames: ['phase', 'cycle', ...extra], registers: [this.registry] });
     };

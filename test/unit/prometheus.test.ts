@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { FakeClock } from '../../src/clock.js';
 import { LatencyHistogram } from '../../src/metrics/histograms.js';
 import { serveMetrics } from '../../src/metrics/metricsServer.js';
-import { EXPOSED_PHASES, LATENCY_BUCKETS_SECONDS, METRIC_PREFIX, PrometheusExporter, phaseLabels, type ScalerLiveState } from '../../src/metrics/prometheus.js';
+import { EXPOSED_PHASES, LATENCY_BUCKETS_SECONDS, METRIC_PREFIX, PrometheusExporter, loaderLabel, phaseLabels, type ScalerLiveState } from '../../src/metrics/prometheus.js';
 import { Recorder, type RecorderProbes } from '../../src/metrics/recorder.js';
 import type { Phase } from '../../src/phase.js';
 
@@ -238,7 +238,7 @@ describe('PrometheusExporter', () => {
       { readTarget: () => 0, readsDue: () => 0, inflight: () => ({ inflight: 0, limit: 1 }), loader: () => ({ cpuPercent: 0, busiestThreadPercent: 0, eventLoopDelayP99Ms: 0, rssMb: 0, heapMb: 0 }) },
       { kind: 'load-only' },
     );
-    const exporter = new PrometheusExporter({ phase: () => rec.phase });
+    const exporter = new PrometheusExporter({ phase: () => rec.phase, loader: loaderLabel({ index: 0, count: 1 }) });
     rec.addOutput(exporter);
     rec.tick();
     const s = parseExposition(await exporter.metrics());
@@ -246,6 +246,11 @@ describe('PrometheusExporter', () => {
     assert.equal(pick(s, 'cluster_nodes').length, 0);
     assert.equal(pick(s, 'resize_progress_ratio').length, 0);
     assert.match(s[0]!.labels.loader!, new RegExp(`-${process.pid}$`));
+  });
+
+  test('the loader label names the shard in a split run (stable across pods and restarts), else the process', () => {
+    assert.equal(loaderLabel({ index: 2, count: 3 }, 'pod-x', 7), 'shard-2-of-3');
+    assert.equal(loaderLabel({ index: 0, count: 1 }, 'host-a', 1234), 'host-a-1234');
   });
 });
 
@@ -272,7 +277,7 @@ describe('serveMetrics', () => {
       const s = parseExposition(await res.text());
       assert.equal(value(s, 'rows_written_total', { phase: 'load-only', cycle: '0', loader: 'x' }), 4);
       assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
-      await assert.rejects(serveMetrics({ host: '127.0.0.1', port, recorder: rec }), /EADDRINUSE/);
+      await assert.rejects(serveMetrics({ host: '127.0.0.1', port, recorder: rec, loader: 'y' }), /EADDRINUSE/);
     } finally {
       await endpoint.close();
     }
