@@ -10,6 +10,7 @@ import { shardShare } from './config/shard.js';
 import { shardBaseIdentity } from './load/shardIdentity.js';
 import type { Logger } from './log.js';
 import { serveMetrics, type MetricsEndpoint } from './metrics/metricsServer.js';
+import { loaderLabel } from './metrics/prometheus.js';
 import { EXIT } from './verdict/exitCodes.js';
 import type { RunSummary, VerificationReport } from './metrics/types.js';
 import type { Phase } from './phase.js';
@@ -17,7 +18,7 @@ import { renderStatusLine } from './report/statusLine.js';
 import { renderSummaryTable } from './report/summaryTable.js';
 import { writeRunReports } from './report/writeReports.js';
 import { RecorderFeed } from './run/feed.js';
-import { loadFor } from './run/loadFor.js';
+import { loadFor, loaderThreadsChoice } from './run/loadFor.js';
 import { observe, type Observers } from './run/observe.js';
 import { phaseFollowerFor, scalerFor } from './run/scalerFor.js';
 import { setUp, type Session } from './run/setUp.js';
@@ -97,7 +98,7 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
 async function startMetrics(config: Config, deps: RunDeps, w: Wired): Promise<MetricsEndpoint | null> {
   if (config.metricsPort === undefined) return null;
   try {
-    const metrics = await serveMetrics({ host: config.metricsHost, port: config.metricsPort, recorder: w.obs.recorder, scaler: () => w.scaler?.live ?? null });
+    const metrics = await serveMetrics({ host: config.metricsHost, port: config.metricsPort, recorder: w.obs.recorder, scaler: () => w.scaler?.live ?? null, loader: loaderLabel(config.shard) });
     deps.log.info(`metrics: Prometheus can scrape ${metrics.url}`);
     return metrics;
   } catch (err) {
@@ -177,7 +178,7 @@ function wire(config: Config, deps: RunDeps, session: Session): Wired {
 function announce(config: Config, deps: RunDeps, w: Wired): void {
   const readsOn = config.readWorkers > 0 && config.readRps > 0;
   deps.log.info(
-    `load: ${w.load.threads} loader thread${w.load.threads === 1 ? '' : 's'}, ${config.writeWorkers} writers (` +
+    `load: ${w.load.threads} loader thread${w.load.threads === 1 ? '' : 's'} (${loaderThreadsChoice(config).why}), ${config.writeWorkers} writers (` +
       `${config.writeRowsPerSec !== undefined && config.writeWorkers > 0 ? `open-loop ${config.writeRowsPerSec} rows/s, ` : ''}batches of ${config.batchMin}–${config.batchMax} rows, ≤ ${config.batchInflight} in flight), ` +
       (readsOn ? `${config.readRps} reads/s (≤ ${config.readWorkers * readerSettings(config).maxInflightPerWorker} in flight), ` : 'no reads, ') +
       `consistency ${config.consistency}; uncompressed CQL frames (cassandra-driver has no protocol compression)`,

@@ -120,7 +120,7 @@ export const SETTINGS = {
   batchBiasHigh: d({ env: 'SCY_BATCH_BIAS_HIGH', flag: 'batch-bias-high', group: 'Load', parse: bool, default: '1', arg: '0|1', original: true,
     doc: 'Pick batch sizes uniformly in the upper half of [MIN, MAX] (fewer, larger requests).' }),
   loaderThreads: s({ env: 'SCY_LOADER_THREADS', flag: 'loader-threads', group: 'Load', parse: integer(1, 64), arg: 'n',
-    doc: 'Worker threads that run the writers and readers, each with its own CQL client; default: every core this machine offers. SCY_BATCH_INFLIGHT, SCY_READ_RPS and the verdict stay totals across threads; writer loops and reader lanes are split among them (at least one each).' }),
+    doc: 'Worker threads that run the writers and readers, each with its own CQL client; default: every core this machine offers (at most 64) when writes are a closed loop, else, with SCY_WRITE_ROWS_PER_SEC set, the threads SCY_READ_RPS and SCY_WRITE_ROWS_PER_SEC need at half a core of driver work each (the start-up line says which). SCY_BATCH_INFLIGHT, SCY_READ_RPS and the verdict stay totals across threads; writer loops and reader lanes are split among them (at least one each).' }),
   idPoolSize: d({ env: 'SCY_ID_POOL_SIZE', flag: 'id-pool-size', group: 'Load', parse: integer(1000, 100_000_000), default: '2000000', arg: 'n',
     doc: 'Recent acknowledged ids kept for reads (bounded memory, like the original 2,000,000).' }),
 

@@ -10,6 +10,9 @@ import { SpanAccumulator, type SpanWire } from '../../src/metrics/span.js';
 import { IntervalCounter } from '../../src/metrics/threadRecorder.js';
 import { seededRandom } from '../../src/load/rowContent.js';
 import { startTask } from '../helpers/threads.js';
+import { loadConfig } from '../../src/config/load.js';
+
+const defaults = loadConfig({ env: { SCY_CONTACT_POINTS: '127.0.0.1' }, flags: {}, envFile: null, cwd: '/' });
 
 function nextMessage<T>(worker: Worker, match: (m: unknown) => boolean): Promise<T> {
   return new Promise((resolve) => {
@@ -103,9 +106,23 @@ test('shareOf splits a total over threads so the parts add up, each at least its
   assert.deepEqual([0, 1, 2, 3].map((i) => shareOf(1, 4, i, 1)), [1, 1, 1, 1]);
 });
 
-test('the run uses every core the machine offers unless SCY_LOADER_THREADS says otherwise', () => {
-  assert.equal(loaderThreads({ loaderThreads: undefined }, 8), 8);
-  assert.equal(loaderThreads({ loaderThreads: undefined }, 1), 1);
-  assert.equal(loaderThreads({ loaderThreads: undefined }, 256), 64, 'at most 64: the row ids name the thread in 6 bits');
-  assert.equal(loaderThreads({ loaderThreads: 3 }, 8), 3);
+test('closed-loop writes get every core the machine offers unless SCY_LOADER_THREADS says otherwise', () => {
+  const closed = { ...defaults, loaderThreads: undefined };
+  assert.equal(loaderThreads(closed, 8), 8);
+  assert.equal(loaderThreads(closed, 1), 1);
+  assert.equal(loaderThreads(closed, 256), 64, 'at most 64: the row ids name the thread in 6 bits');
+  assert.equal(loaderThreads({ ...closed, loaderThreads: 3 }, 8), 3);
+  assert.equal(loaderThreads({ ...closed, writeRowsPerSec: 1000, loaderThreads: 5 }, 8), 5, 'the setting wins over the estimate');
+});
+
+test('with every rate set, the default is the threads those rates need at half a core each, never more than the cores', () => {
+  const open = (readRps: number, writeRowsPerSec: number, more: Partial<typeof defaults> = {}) => ({ ...defaults, loaderThreads: undefined, readRps, writeRowsPerSec, ...more });
+  // The defaults' batches (10–50, upper half): a mean of 40 rows, ~22.5 µs a row.
+  assert.equal(loaderThreads(open(2000, 10_000), 32), 1, '2,000 reads/s and 10,000 rows/s: ~0.5 core of driver work');
+  assert.equal(loaderThreads(open(8000, 0), 32), 3, '8,000 reads/s ≈ 1.04 cores: 3 threads at half a core each');
+  assert.equal(loaderThreads(open(0, 1_000_000), 64), 45, 'a million rows/s at batch ~40');
+  assert.equal(loaderThreads(open(0, 50_000, { batchMin: 1, batchMax: 1 }), 32), 12, 'batch 1 pays the per-batch cost on every row');
+  assert.equal(loaderThreads(open(1_000_000, 1_000_000), 16), 16, 'never more than the cores');
+  assert.equal(loaderThreads(open(0, 0), 8), 1, 'nothing to send still runs one thread');
+  assert.equal(loaderThreads({ ...open(2000, 0), writeWorkers: 0, writeRowsPerSec: undefined }, 8), 1, 'no writers: reads alone set the count');
 });
