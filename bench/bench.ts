@@ -177,7 +177,35 @@ async function threadsAlone(): Promise<NonNullable<BenchResults['threads']>> {
   return { writes, reads };
 }
 
-type Pair = (mk: (mode: 'base' | 'tool') => WorkerArgs, what: string, unit: string, rounds?: number) => Promise<{ tool: CaseResult; base: CaseResult }>;
+/**
+ * Runs the sides in the given order, `rounds` times (ABBA and the like, so drift in the machine's load falls on
+ * every side alike); each side's figures are totals over its runs (CPU summed over operations summed).
+ */
+async function interleaved<S extends string>(
+  order: readonly S[],
+  mk: (side: S) => WorkerArgs,
+  what: string,
+  op: 'row' | 'read',
+  rounds: number,
+  onEngine: (r: EngineCaseResult) => void = () => {},
+): Promise<Record<S, CaseResult & { runsUsPerOp: number[] }>> {
+  const runs = new Map<S, CaseResult[]>();
+  for (const side of Array.from({ length: rounds }, () => order).flat()) {
+    const a = mk(side);
+    let r: CaseResult;
+    if (a.mode === 'engine') {
+      const e = await runWorker<EngineCaseResult>(a);
+      onEngine(e);
+      log.info(engineLine(what, e));
+      r = asCase(e, op);
+    } else {
+      r = await runWorker<CaseResult>(a);
+    }
+    runs.set(side, [...(runs.get(side) ?? []), r]);
+    log.info(`${what} ${side}: ${r.cpuUsPerOp.toFixed(2)} µs/${op}, ${r.opsPerSec.toFixed(0)} ${op}s/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
+  }
+  return Object.fromEntries([...runs].map(([side, rs]) => [side, combine(rs)])) as Record<S, CaseResult & { runsUsPerOp: number[] }>;
+}
 
 /** An engine run as a CaseResult of one kind of operation, for the ABBA pairs. */
 function asCase(r: EngineCaseResult & { serverCpuPercent: number | null; processSecs: number }, op: 'row' | 'read'): CaseResult {
@@ -196,44 +224,43 @@ function asCase(r: EngineCaseResult & { serverCpuPercent: number | null; process
 }
 
 /** The tool with 2 loader threads and real clients against the bench's node. */
-async function threadsReal(pair: Pair): Promise<NonNullable<BenchResults['threadsReal']>> {
+async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> {
   const rounds = quick ? 1 : 2;
-  const toolRuns: EngineCaseResult[] = [];
+  // Three sides per round: the bare driver on one event loop, the tool with 2 threads, and the bare driver split
+  // over 2 threads (what splitting the load costs the driver itself).
+  const order = ['base', 'tool', 'split', 'split', 'tool', 'base'] as const;
   // The same offered load as the single-thread writes table: the baseline's batch call behind the bench's rate
   // gate, the tool's threads on its own open-loop write schedule (SCY_WRITE_ROWS_PER_SEC), 32 in flight on both.
   const rowsPerSec = WRITE_RATE[30]!;
-  const writes = await pair(
+  const writes = await interleaved(
+    order,
     (side) =>
-      side === 'base'
-        ? { mode: 'write-base', batch: 30, inflight: WRITE_INFLIGHT, rowsPerSec, warmupMs, measureMs }
-        : engineArgs(2, { ...CLOSED_WRITES, SCY_BATCH_INFLIGHT: String(WRITE_INFLIGHT), SCY_WRITE_ROWS_PER_SEC: String(rowsPerSec) }, { warmupMs, measureMs }),
+      side === 'tool'
+        ? engineArgs(2, { ...CLOSED_WRITES, SCY_BATCH_INFLIGHT: String(WRITE_INFLIGHT), SCY_WRITE_ROWS_PER_SEC: String(rowsPerSec) }, { warmupMs, measureMs })
+        : { mode: 'write-base', batch: 30, inflight: WRITE_INFLIGHT, rowsPerSec, warmupMs, measureMs, threads: side === 'split' ? 2 : 1 },
     'threads-real writes batch 30',
     'row',
     rounds,
   );
   const readRate = READ_RATES[0]!;
-  // The tool reads only rows it wrote: its writes trickle (paced); their CPU, at the per-row cost
-  // of the writes above, is taken out of the reads' (both figures are kept).
-  const wrap = async (a: WorkerArgs): Promise<CaseResult> => {
-    const r = await runWorker<EngineCaseResult>(a);
-    toolRuns.push(r);
-    log.info(engineLine('threads-real reads', r));
-    return asCase(r, 'read');
-  };
-  const readRuns: Record<'tool' | 'base', CaseResult[]> = { tool: [], base: [] };
-  for (const side of Array.from({ length: quick ? 1 : 3 }, () => ['base', 'tool', 'tool', 'base'] as const).flat()) {
-    if (side === 'base') {
-      const r = await runWorker<CaseResult>({ mode: 'read-base', rate: readRate, seedRows: SEED_ROWS, warmupMs, measureMs });
-      readRuns.base.push(r);
-      log.info(`threads-real reads base: ${r.cpuUsPerOp.toFixed(1)} µs/read, ${r.opsPerSec.toFixed(0)} reads/s`);
-    } else {
-      readRuns.tool.push(await wrap(engineArgs(2, { ...PACED_TRICKLE, SCY_READ_RPS: String(readRate) }, { warmupMs, measureMs })));
-    }
-  }
+  // The tool reads only rows it wrote: its writes trickle (paced); their CPU, at the per-row cost of the writes
+  // above, is taken out of the reads' (both figures are kept).
+  const readToolRuns: EngineCaseResult[] = [];
+  const reads = await interleaved(
+    order,
+    (side) =>
+      side === 'tool'
+        ? engineArgs(2, { ...PACED_TRICKLE, SCY_READ_RPS: String(readRate) }, { warmupMs, measureMs })
+        : { mode: 'read-base', rate: readRate, seedRows: SEED_ROWS, warmupMs, measureMs, threads: side === 'split' ? 2 : 1 },
+    'threads-real reads',
+    'read',
+    quick ? 1 : 3,
+    (r) => readToolRuns.push(r),
+  );
   const perRow = writes.tool.cpuUsPerOp;
-  const rows = toolRuns.reduce((n, r) => n + r.rows, 0);
-  const reads = toolRuns.reduce((n, r) => n + r.reads, 0);
-  const cpu = toolRuns.reduce((n, r) => n + r.cpuUs, 0);
+  const trickleRows = readToolRuns.reduce((n, r) => n + r.rows, 0);
+  const readsDone = readToolRuns.reduce((n, r) => n + r.reads, 0);
+  const cpu = readToolRuns.reduce((n, r) => n + r.cpuUs, 0);
   const pace: EnginePaceResult[] = [];
   for (const rate of PACE_TARGETS) {
     const r = await runWorker<EngineCaseResult>(
@@ -246,10 +273,9 @@ async function threadsReal(pair: Pair): Promise<NonNullable<BenchResults['thread
     writes,
     reads: {
       rate: readRate,
-      tool: combine(readRuns.tool),
-      base: combine(readRuns.base),
-      trickleRowsPerSec: toolRuns.reduce((n, r) => n + r.rowsPerSec, 0) / toolRuns.length,
-      toolUsPerReadNet: reads > 0 ? (cpu - rows * perRow) / reads : 0,
+      ...reads,
+      trickleRowsPerSec: readToolRuns.reduce((n, r) => n + r.rowsPerSec, 0) / readToolRuns.length,
+      toolUsPerReadNet: readsDone > 0 ? (cpu - trickleRows * perRow) / readsDone : 0,
     },
     pace,
   };
@@ -315,19 +341,8 @@ async function main(): Promise<void> {
       log.info(`seeded ${SEED_ROWS} rows in ${s.secs.toFixed(1)} s`);
     }
 
-    // Each pair runs base, tool, tool, base (ABBA) so drift in the machine's load falls on both alike; the
-    // figures are totals over both runs of each (CPU summed over operations summed).
-    const pair: Pair = async (mk, what, unit, rounds = 1) => {
-      const runs: Record<'tool' | 'base', CaseResult[]> = { tool: [], base: [] };
-      const order = Array.from({ length: rounds }, () => ['base', 'tool', 'tool', 'base'] as const).flat();
-      for (const side of order) {
-        const a = mk(side);
-        const r = a.mode === 'engine' ? asCase(await runWorker<EngineCaseResult>(a), unit === 'row' ? 'row' : 'read') : await runWorker<CaseResult>(a);
-        runs[side].push(r);
-        log.info(`${what} ${side}: ${r.cpuUsPerOp.toFixed(2)} µs/${unit}, ${r.opsPerSec.toFixed(0)} ${unit}s/s, cpu ${r.cpuPercent.toFixed(0)}%, loop p99 ${r.loop.p99Ms.toFixed(1)} ms`);
-      }
-      return { tool: combine(runs.tool), base: combine(runs.base) };
-    };
+    const pair = (mk: (side: 'base' | 'tool') => WorkerArgs, what: string, unit: 'row' | 'read', rounds = 1) =>
+      interleaved(['base', 'tool', 'tool', 'base'], mk, what, unit, rounds);
     if (only.has('writes')) {
       for (const batch of BATCHES) {
         const r = await pair((side) => ({ mode: `write-${side}`, batch, inflight: WRITE_INFLIGHT, rowsPerSec: WRITE_RATE[batch]!, warmupMs, measureMs }), `writes batch ${batch}`, 'row', batch === 30 && !quick ? 2 : 1);
@@ -369,7 +384,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    if (only.has('threads-real')) results.threadsReal = await threadsReal(pair);
+    if (only.has('threads-real')) results.threadsReal = await threadsReal();
     if (cluster) {
       await cluster.stop();
       cluster = null;

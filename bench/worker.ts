@@ -1,6 +1,8 @@
 // One bench case in its own process, so process.cpuUsage() and memory are this loader's alone.
 // Usage: node dist/bench/worker.js '<json args>'; the last stdout line is `RESULT <json>`.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { isMainThread, Worker, workerData } from 'node:worker_threads';
 import cassandra from 'cassandra-driver';
 import { realClock } from '../src/clock.js';
 import { clientOptions, consistencyCode } from '../src/db/connect.js';
@@ -39,9 +41,24 @@ export interface WorkerArgs {
   metrics?: boolean;
   /** The run's LoadEngine with this many loader threads (mode engine, bench/threadCases.ts). */
   engine?: EngineCaseArgs;
+  /**
+   * write-base / read-base split over this many worker threads, each its own client at 1/N of the rate and of
+   * the in-flight loops: what splitting the same load over threads costs the bare driver itself.
+   */
+  threads?: number;
 }
 
+/** In a thread of a split baseline: where it publishes its counts and learns to stop. */
+interface SplitSlot {
+  /** [ops of thread 0..N-1, errors of thread 0..N-1, stop flag] */
+  shared: Int32Array;
+  slot: number;
+  threads: number;
+}
+const split = isMainThread ? null : (workerData as SplitSlot);
+
 const args = JSON.parse(process.argv[2] ?? '{}') as WorkerArgs;
+const splitting = isMainThread && (args.threads ?? 1) > 1;
 const target = { keyspace: KEYSPACE, table: TABLE, localDc: 'datacenter1', rf: 1 };
 const log = createLogger((level, line) => process.stderr.write(`${level} ${line}\n`));
 const clock = realClock;
@@ -106,6 +123,47 @@ async function measured(counter: () => number, warmupMs: number, measureMs: numb
   const n = counter() - n0;
   const m = w.end();
   return { ops: n, opsPerSec: (n * 1000) / m.wallMs, cpuUsPerOp: n > 0 ? m.cpuUs / n : 0, ...m };
+}
+
+/**
+ * The baseline's measured window; in a thread of a split baseline, the thread's counts published every 10 ms
+ * until the main thread says stop (the main thread measures, over every thread's counts).
+ */
+async function baselineWindow(ops: () => number, errors: () => number): Promise<void> {
+  if (!split) {
+    result({ ...(await measured(ops, args.warmupMs!, args.measureMs!)), errors: errors() });
+    return;
+  }
+  const { shared, slot, threads } = split;
+  const publish = (): void => {
+    Atomics.store(shared, slot, ops());
+    Atomics.store(shared, threads + slot, errors());
+  };
+  const timer = setInterval(publish, 10);
+  await Atomics.waitAsync(shared, 2 * threads, 0).value;
+  clearInterval(timer);
+  publish();
+}
+
+/** write-base or read-base in args.threads worker threads, each with its share; measured here over all. */
+async function splitBaseline(): Promise<void> {
+  const n = args.threads!;
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (2 * n + 1)));
+  const share: WorkerArgs = {
+    ...args,
+    threads: 1,
+    ...(args.rate !== undefined ? { rate: args.rate / n } : {}),
+    ...(args.rowsPerSec !== undefined ? { rowsPerSec: args.rowsPerSec / n } : {}),
+    ...(args.inflight !== undefined ? { inflight: Math.max(1, Math.round(args.inflight / n)) } : {}),
+  };
+  const sum = (from: number): number => shared.slice(from, from + n).reduce((a, b) => a + b, 0);
+  const threads = Array.from({ length: n }, (_, slot) => new Worker(new URL(import.meta.url), { argv: [JSON.stringify(share)], workerData: { shared, slot, threads: n } satisfies SplitSlot }));
+  const exited = threads.map((t) => once(t, 'exit'));
+  const m = await measured(() => sum(0), args.warmupMs!, args.measureMs!);
+  Atomics.store(shared, 2 * n, 1);
+  Atomics.notify(shared, 2 * n);
+  await Promise.all(exited);
+  result({ ...m, errors: sum(n) });
 }
 
 /**
@@ -233,10 +291,9 @@ async function writeBase(): Promise<void> {
     }
   };
   const loops = Promise.all(Array.from({ length: args.inflight! }, worker));
-  const m = await measured(() => rows, args.warmupMs!, args.measureMs!);
+  await baselineWindow(() => rows, () => errors);
   stop = true;
   await loops;
-  result({ ...m, errors });
   await client.shutdown();
 }
 
@@ -391,10 +448,9 @@ async function readBase(): Promise<void> {
     setTimeout(tick, 1);
   };
   tick();
-  const m = await measured(() => done, args.warmupMs!, args.measureMs!);
+  await baselineWindow(() => done, () => errors);
   stop = true;
   await Promise.all(pending);
-  result({ ...m, errors });
   await client.shutdown();
 }
 
@@ -477,7 +533,7 @@ const modes: Record<WorkerArgs['mode'], () => Promise<void>> = {
   engine: async () => result(await engineCase(args.engine!, log)),
 };
 
-modes[args.mode]().then(
+(splitting ? splitBaseline() : modes[args.mode]()).then(
   () => process.exit(0),
   (err) => {
     process.stderr.write(`worker ${args.mode} failed: ${(err as Error).stack ?? err}\n`);
