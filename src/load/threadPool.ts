@@ -29,7 +29,11 @@ export interface ThreadedLoadOptions {
   onEvent(e: EventInput): void;
   /** Bench and test seam: thread i uses the in-process stand-in standIn(i) instead of a CQL client. */
   standIn?: (thread: number) => InstantClientOptions;
+  /** A thread that leaves an interval's collect unanswered this long is blocked and is stopped (default 30 s). */
+  answerWithinMs?: number;
 }
+
+const ANSWER_WITHIN_MS = 30_000;
 
 /** `total` split over `parts` as evenly as whole numbers allow, each part at least `min`. */
 export function shareOf(total: number, parts: number, index: number, min = 0): number {
@@ -196,18 +200,38 @@ export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
     }
   }
 
-  private call<T extends Request>(t: Thread, req: T): Promise<Replies[T['type']]> {
+  /**
+   * A request to a thread; with answerWithinMs, a thread that has not answered by then is blocked (an endless
+   * synchronous loop answers nothing, not even an error): it is stopped and counts as dead, so one stuck thread
+   * cannot stall every interval, phase and status line after it. A real timer, not the run's clock: it
+   * measures the real thread.
+   */
+  private call<T extends Request>(t: Thread, req: T, answerWithinMs?: number): Promise<Replies[T['type']]> {
     if (t.dead) return Promise.resolve(this.fallback(t, req.type) as Replies[T['type']]);
     const id = this.nextId++;
     return new Promise((resolve) => {
-      t.pending.set(id, { type: req.type, resolve: resolve as (v: unknown) => void });
+      const timer = answerWithinMs === undefined ? undefined : setTimeout(() => this.unresponsive(t, answerWithinMs), answerWithinMs);
+      t.pending.set(id, {
+        type: req.type,
+        resolve: (v: unknown) => {
+          clearTimeout(timer);
+          (resolve as (v: unknown) => void)(v);
+        },
+      });
       t.worker.postMessage({ ...req, id });
     });
   }
 
+  private unresponsive(t: Thread, ms: number): void {
+    t.closing = true;
+    this.died(t, `did not answer for ${(ms / 1000).toFixed(0)} s (its event loop is blocked), so it was stopped`);
+    void t.worker.terminate();
+  }
+
   closeInterval(): Promise<SpanAccumulator | null> {
     const upTo = this.counter.advance();
-    return Promise.all(this.list.map((t) => this.call(t, { type: 'collect', upTo }))).then((replies) => {
+    const within = this.o.answerWithinMs ?? ANSWER_WITHIN_MS;
+    return Promise.all(this.list.map((t) => this.call(t, { type: 'collect', upTo }, within))).then((replies) => {
       let merged: SpanAccumulator | null = null;
       replies.forEach((r, i) => {
         const t = this.list[i]!;
@@ -247,7 +271,8 @@ export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
   }
 
   async drain(timeoutMs: number): Promise<DrainResult> {
-    const left = await Promise.all(this.list.map((t) => this.call(t, { type: 'drain', timeoutMs })));
+    const within = timeoutMs + (this.o.answerWithinMs ?? ANSWER_WITHIN_MS);
+    const left = await Promise.all(this.list.map((t) => this.call(t, { type: 'drain', timeoutMs }, within)));
     return left.reduce((a, b) => ({ writes: a.writes + b.writes, reads: a.reads + b.reads }), { writes: 0, reads: 0 });
   }
 
@@ -277,7 +302,7 @@ export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
     await Promise.all(
       this.list.map(async (t) => {
         t.closing = true;
-        await this.call(t, { type: 'close' });
+        await this.call(t, { type: 'close' }, this.o.answerWithinMs ?? ANSWER_WITHIN_MS);
         if (!t.dead) await t.worker.terminate();
       }),
     );

@@ -20,6 +20,8 @@ export interface InstantClientOptions {
   nextTurn?: boolean;
   /** After this many batches the client throws outside any request, as a bug in a thread would (fault tests). */
   crashAfterBatches?: number;
+  /** After this many batches the client blocks its thread for good, as a synchronous endless loop would (fault tests). */
+  hangAfterBatches?: number;
 }
 
 const colIndex = new Map<string, number>(COLUMNS.map((c, i) => [c, i]));
@@ -53,7 +55,9 @@ export function instantClient(opts: InstantClientOptions = {}, clock?: Clock): I
     on: () => client,
     shutdown: () => Promise.resolve(),
     batch: (queries: { params: unknown[] }[]) => {
-      if (opts.crashAfterBatches !== undefined && ++batches === opts.crashAfterBatches) {
+      ++batches;
+      if (batches === opts.hangAfterBatches) setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0));
+      if (batches === opts.crashAfterBatches) {
         const after = batches;
         setImmediate(() => {
           throw new Error(`stand-in client crashed after ${after} batches`);

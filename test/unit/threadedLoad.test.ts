@@ -10,7 +10,7 @@ import { testConfig } from '../helpers/runHarness.js';
 
 // Real worker threads, each with an in-process stand-in client instead of a cluster: the pool's plumbing
 // (shared limit and schedule, interval collection, verification, stop and drain, a dying thread) end to end.
-function pool(standIn: (thread: number) => InstantClientOptions, env: Record<string, string> = {}) {
+function pool(standIn: (thread: number) => InstantClientOptions, env: Record<string, string> = {}, answerWithinMs?: number) {
   const config = testConfig({ SCY_CONTACT_POINTS: '127.0.0.1', SCY_LOCAL_DC: 'datacenter1', SCY_READ_RPS: '2000', SCY_BATCH_INFLIGHT: '8', ...env });
   const losses: string[] = [];
   const events: { type: string }[] = [];
@@ -25,6 +25,7 @@ function pool(standIn: (thread: number) => InstantClientOptions, env: Record<str
     onLoss: (kind, id) => losses.push(`${kind} ${id}`),
     onEvent: (e) => events.push(e),
     standIn,
+    ...(answerWithinMs !== undefined ? { answerWithinMs } : {}),
   });
   return { load, losses, events, log };
 }
@@ -84,6 +85,30 @@ test('a thread that dies is reported with its error; the other thread goes on an
     assert.deepEqual(span.stats(0).threads!.map((t) => t.thread), [0]);
     load.stop();
     assert.equal((await load.drain(5000)).writes, 0);
+  } finally {
+    await load.close();
+  }
+});
+
+test('a thread whose event loop blocks for good is stopped and reported once its collect goes unanswered; intervals go on', async () => {
+  const { load, events, log } = pool((thread) => (thread === 0 ? { hangAfterBatches: 20 } : {}), {}, 800);
+  await load.start();
+  try {
+    await sleep(400);
+    const t0 = Date.now();
+    await load.closeInterval();
+    assert.ok(Date.now() - t0 < 5000, 'the collect did not wait for the blocked thread for ever');
+    assert.equal(load.failures.length, 1);
+    assert.equal(load.failures[0]!.thread, 0);
+    assert.match(load.failures[0]!.error, /did not answer for 1 s \(its event loop is blocked\)/);
+    assert.ok(events.some((e) => e.type === 'loader-thread-died'));
+    assert.ok(log.lines.some((l) => /loader thread 0 died/.test(l)));
+    await sleep(200);
+    const span = await load.closeInterval();
+    assert.ok(span && span.rows > 0, 'thread 1 still writes');
+    assert.deepEqual(span.stats(0).threads!.map((t) => t.thread), [1]);
+    load.stop();
+    await load.drain(2000);
   } finally {
     await load.close();
   }
