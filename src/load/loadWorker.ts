@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     identity: identities[setup.thread]!,
     ledger,
     rows: boardPicker(board, setup.thread, ledger, identities),
-    limiter: new SharedAimdLimiter(setup.shared.limiter),
+    limiter: new SharedAimdLimiter(setup.shared.limiter, setup.thread),
     readSchedule: new SharedPacer(setup.shared.readSchedule, realClock),
     writeSchedule: setup.shared.writeSchedule && new SharedPacer(setup.shared.writeSchedule, realClock),
     recorder,

@@ -19,6 +19,8 @@ export interface SharedLimiterHandle {
   readonly cap: number;
   readonly floor: number;
   readonly decrease: number;
+  /** Threads that draw permits, each counted on its own too, so what a dead one held can be given back (forget). */
+  readonly owners: number;
 }
 
 // Int32 slots after the 8-byte float64 limit.
@@ -30,6 +32,9 @@ const WAKE = 3;
 /** Acquires queued in any thread. */
 const WAITERS = 4;
 const INT_SLOTS = 5;
+// Then per owner: permits it holds, acquires it has queued.
+const heldBy = (owner: number): number => INT_SLOTS + 2 * owner;
+const waitingBy = (owner: number): number => INT_SLOTS + 2 * owner + 1;
 
 // Thread-local scratch to move a float64 in and out of its bits (each thread has its own module instance).
 const scratch = new Float64Array(1);
@@ -55,15 +60,35 @@ export class SharedAimdLimiter implements InflightLimiter {
   private keepAlive: ReturnType<typeof setInterval> | null = null;
 
   /** The shared state, at the cap with nothing in flight; pass the handle to every thread's constructor. */
-  static create(cap: number, floor = 1, decrease = 0.5): SharedLimiterHandle {
-    const buffer = new SharedArrayBuffer(8 + 4 * INT_SLOTS);
+  static create(cap: number, floor = 1, decrease = 0.5, owners = 1): SharedLimiterHandle {
+    const buffer = new SharedArrayBuffer(8 + 4 * (INT_SLOTS + 2 * owners));
     new BigInt64Array(buffer, 0, 1)[0] = toBits(cap);
-    return { buffer, cap, floor, decrease };
+    return { buffer, cap, floor, decrease, owners };
   }
 
-  constructor(handle: SharedLimiterHandle) {
+  /**
+   * Gives back what `owner` held and had queued, once that thread has ended (call it only then: a live owner
+   * would count its permits twice). Without it, a dead thread's permits would lower every other thread's cap,
+   * and its queued waiters would keep fresh arrivals in every thread on the slow path, for the rest of the run.
+   */
+  static forget(handle: SharedLimiterHandle, owner: number): void {
+    const state = new Int32Array(handle.buffer, 8, INT_SLOTS + 2 * handle.owners);
+    Atomics.sub(state, HELD, Atomics.exchange(state, heldBy(owner), 0));
+    Atomics.sub(state, WAITERS, Atomics.exchange(state, waitingBy(owner), 0));
+    Atomics.add(state, WAKE, 1);
+    Atomics.notify(state, WAKE);
+  }
+
+  private readonly held: number;
+  private readonly waiting: number;
+
+  /** `owner`: which of the handle's owners this thread is (0 … owners − 1). */
+  constructor(handle: SharedLimiterHandle, owner = 0) {
+    if (!Number.isInteger(owner) || owner < 0 || owner >= handle.owners) throw new RangeError(`owner ${owner} out of 0..${handle.owners - 1}`);
     this.current = new BigInt64Array(handle.buffer, 0, 1);
-    this.state = new Int32Array(handle.buffer, 8, INT_SLOTS);
+    this.state = new Int32Array(handle.buffer, 8, INT_SLOTS + 2 * handle.owners);
+    this.held = heldBy(owner);
+    this.waiting = waitingBy(owner);
     this.cap = handle.cap;
     this.floor = handle.floor;
     this.decrease = handle.decrease;
@@ -92,7 +117,10 @@ export class SharedAimdLimiter implements InflightLimiter {
     for (;;) {
       const held = Atomics.load(this.state, HELD);
       if (held >= limit) return null;
-      if (Atomics.compareExchange(this.state, HELD, held, held + 1) === held) return { epoch: Atomics.load(this.state, EPOCH) };
+      if (Atomics.compareExchange(this.state, HELD, held, held + 1) === held) {
+        Atomics.add(this.state, this.held, 1);
+        return { epoch: Atomics.load(this.state, EPOCH) };
+      }
     }
   }
 
@@ -102,6 +130,7 @@ export class SharedAimdLimiter implements InflightLimiter {
     if (now) return Promise.resolve(now);
     const granted = this.queue.wait(signal);
     Atomics.add(this.state, WAITERS, 1);
+    Atomics.add(this.state, this.waiting, 1);
     this.keepAlive ??= setInterval(() => {}, 1 << 30);
     // A pump already running (even one asleep after its waiters aborted) wakes at the next release, the only
     // thing that frees a permit, and then serves this waiter too.
@@ -133,6 +162,7 @@ export class SharedAimdLimiter implements InflightLimiter {
 
   private dequeued(): void {
     Atomics.sub(this.state, WAITERS, 1);
+    Atomics.sub(this.state, this.waiting, 1);
     if (this.queue.length === 0 && this.keepAlive) {
       clearInterval(this.keepAlive);
       this.keepAlive = null;
@@ -140,6 +170,7 @@ export class SharedAimdLimiter implements InflightLimiter {
   }
 
   release(permit: Permit, outcome: ReleaseOutcome): void {
+    Atomics.sub(this.state, this.held, 1);
     Atomics.sub(this.state, HELD, 1);
     if (outcome === 'ok') {
       this.updateLimit((c) => Math.min(this.cap, c + 1 / Math.max(1, c)));

@@ -67,7 +67,7 @@ export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
 
   constructor(private readonly o: ThreadedLoadOptions) {
     const { config } = o;
-    const limiterHandle = SharedAimdLimiter.create(config.batchInflight);
+    const limiterHandle = SharedAimdLimiter.create(config.batchInflight, 1, 0.5, o.threads);
     const scheduleHandle = SharedPacer.create(Math.max(config.readRps, 1e-9));
     const interval = IntervalCounter.create();
     const rate = writeRate(config);
@@ -172,6 +172,8 @@ export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
       });
       worker.on('error', (err) => this.died(t, err.stack?.split('\n')[0] ?? String(err)));
       worker.on('exit', (code) => {
+        // Whatever it held of the one in-flight cap goes back to the threads that go on.
+        SharedAimdLimiter.forget(this.setupBase.shared.limiter, index);
         if (!t.closing) this.died(t, `exited with code ${code}`);
         resolveReady(`loader thread ${index} ended before it was ready`);
       });

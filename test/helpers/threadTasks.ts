@@ -50,6 +50,15 @@ export interface LimiterAbortTask {
   waits: number;
 }
 
+/** As owner `owner`: takes `hold` permits, queues `waits` acquires, posts the in-flight count, then blocks for good. */
+export interface LimiterHoldTask {
+  task: 'limiter-hold';
+  handle: SharedLimiterHandle;
+  owner: number;
+  hold: number;
+  waits: number;
+}
+
 /** All threads meet, each calls begin() and takes `takes` runs of 1..maxRun slots as fast as it can. */
 export interface PacerTakeTask {
   task: 'pacer-take';
@@ -76,7 +85,7 @@ export interface IntervalRecordTask {
   control: SharedArrayBuffer;
 }
 
-export type ThreadTask = ClockTask | LimiterHammerTask | LimiterCutTask | LimiterAbortTask | PacerTakeTask | IntervalRecordTask;
+export type ThreadTask = ClockTask | LimiterHammerTask | LimiterCutTask | LimiterAbortTask | LimiterHoldTask | PacerTakeTask | IntervalRecordTask;
 
 /** Blocks this worker until `slot` reaches `value` (bounded: a test that hangs tells nobody anything). */
 function waitUntil(a: Int32Array, slot: number, value: number): void {
@@ -155,6 +164,15 @@ async function limiterAbort(t: LimiterAbortTask): Promise<void> {
   if (permit) limiter.release(permit, 'ok');
 }
 
+function limiterHold(t: LimiterHoldTask): void {
+  const limiter = new SharedAimdLimiter(t.handle, t.owner);
+  for (let i = 0; i < t.hold; i++) if (!limiter.tryAcquire()) throw new Error('no permit below the cap');
+  for (let i = 0; i < t.waits; i++) void limiter.acquire();
+  parentPort!.postMessage({ inflight: limiter.inflight });
+  // Blocked as a stuck thread is, until it is terminated (the message above is sent as soon as this turn blocks).
+  setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0));
+}
+
 function pacerTake(t: PacerTakeTask): void {
   const pacer = new SharedPacer(t.handle, realClock);
   const control = new Int32Array(t.control);
@@ -193,6 +211,7 @@ if (!isMainThread && parentPort) {
   else if (t.task === 'limiter-hammer') void limiterHammer(t);
   else if (t.task === 'limiter-cut') limiterCut(t);
   else if (t.task === 'limiter-abort') void limiterAbort(t);
+  else if (t.task === 'limiter-hold') limiterHold(t);
   else if (t.task === 'interval-record') void intervalRecord(t);
   else pacerTake(t);
 }

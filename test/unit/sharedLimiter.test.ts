@@ -127,4 +127,27 @@ describe('SharedAimdLimiter across worker threads', () => {
     here.release(held[1]!, 'ok');
     assert.equal(here.inflight, 0);
   });
+
+  test("a thread that ends holding permits and queued waiters: forget gives them back to the threads that go on", async () => {
+    const handle = SharedAimdLimiter.create(3, 1, 0.5, 2);
+    const here = new SharedAimdLimiter(handle, 0);
+    const { worker, done } = startTask({ task: 'limiter-hold', handle, owner: 1, hold: 3, waits: 2 });
+    const ended = done.then(() => 'exited', () => 'terminated');
+    assert.deepEqual(await firstMessage(worker), { inflight: 3 });
+    assert.equal(here.tryAcquire(), null, 'the cap is taken, and waiters are queued');
+    await worker.terminate();
+    assert.equal(await ended, 'terminated');
+    assert.equal(here.inflight, 3, 'a dead thread still counts until forgotten');
+    SharedAimdLimiter.forget(handle, 1);
+    assert.equal(here.inflight, 0);
+    const permits = [here.tryAcquire(), here.tryAcquire(), here.tryAcquire()];
+    assert.ok(permits.every((p) => p !== null), 'the whole cap is back, on the fast path (no waiter left counted)');
+    for (const p of permits) here.release(p!, 'ok');
+    SharedAimdLimiter.forget(handle, 0);
+    assert.equal(here.inflight, 0, 'forgetting an owner that holds nothing changes nothing');
+  });
+
+  test('an owner outside the handle is refused', () => {
+    assert.throws(() => new SharedAimdLimiter(SharedAimdLimiter.create(2, 1, 0.5, 2), 2), /owner 2 out of 0..1/);
+  });
 });

@@ -91,7 +91,8 @@ test('a thread that dies is reported with its error; the other thread goes on an
 });
 
 test('a thread whose event loop blocks for good is stopped and reported once its collect goes unanswered; intervals go on', async () => {
-  const { load, events, log } = pool((thread) => (thread === 0 ? { hangAfterBatches: 20 } : {}), {}, 800);
+  // Its batches take 5 ms, so it blocks with some of the one in-flight cap in hand.
+  const { load, events, log } = pool((thread) => (thread === 0 ? { hangAfterBatches: 20, latencyMs: 5 } : {}), {}, 800);
   await load.start();
   try {
     await sleep(400);
@@ -109,6 +110,7 @@ test('a thread whose event loop blocks for good is stopped and reported once its
     assert.deepEqual(span.stats(0).threads!.map((t) => t.thread), [1]);
     load.stop();
     await load.drain(2000);
+    assert.equal(load.inflight().inflight, 0, 'what the stopped thread held went back to the shared cap');
   } finally {
     await load.close();
   }
