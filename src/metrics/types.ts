@@ -173,6 +173,21 @@ export interface RunSummary {
   exitCode: number;
   /** Why the run failed, one entry per reason (empty when it passed); the exit code is decided from these. */
   failures: VerdictFailure[];
+  /** A merged run's shards, each with its own figures (src/shard/merge.ts); absent for a run of one process. */
+  shards?: ShardLine[];
+}
+
+/** One shard's own figures in a merged run. */
+export interface ShardLine {
+  shard: number;
+  dir: string;
+  drivesScaler: boolean;
+  rows: number;
+  rowsPerSec: number;
+  reads: number;
+  lostRows: number;
+  verification: VerificationReport | null;
+  exitCode: number;
 }
 
 export type FailureKind = 'data-loss' | 'run-incomplete' | 'threshold';

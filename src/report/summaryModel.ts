@@ -8,6 +8,7 @@ import {
   type ErrorCounts,
   type PhaseReport,
   type RunSummary,
+  type ShardLine,
   type SpanStats,
 } from '../metrics/types.js';
 import {
@@ -247,6 +248,34 @@ function resizesTable(summary: RunSummary): TableModel {
   };
 }
 
+/** A merged run: each shard's own figures beside the merged ones, so one shard that fell short shows. */
+function shardsTable(shards: ShardLine[]): TableModel {
+  return {
+    id: 'shards',
+    title: 'Shards',
+    columns: [
+      { header: 'shard', align: 'left' },
+      { header: 'rows' },
+      { header: 'rows/s' },
+      { header: 'reads' },
+      { header: 'lost' },
+      { header: 'verification', align: 'left' },
+      { header: 'exit' },
+      { header: 'folder', align: 'left' },
+    ],
+    rows: shards.map((s) => [
+      c(`${s.shard}${s.drivesScaler ? ' (scaler)' : ''}`),
+      c(fmtCount(s.rows)),
+      c(fmtRate(s.rowsPerSec)),
+      c(fmtCount(s.reads)),
+      c(fmtCount(s.lostRows), s.lostRows > 0 ? 'red' : undefined),
+      c(s.verification ? `${fmtCount(s.verification.checked)} checked, ${fmtCount(s.verification.missing + s.verification.corrupt)} bad` : 'not run'),
+      c(String(s.exitCode), s.exitCode === 0 ? 'green' : 'red'),
+      c(s.dir),
+    ]),
+  };
+}
+
 function lossesTable(summary: RunSummary): TableModel {
   const shown = summary.losses.slice(0, MAX_LOSSES_LISTED);
   const more = summary.losses.length - shown.length;
@@ -299,6 +328,7 @@ export function buildSummaryModel(summary: RunSummary): SummaryModel {
   tables.push(byKeyTable(summary));
   if (summary.resizes.length > 0) tables.push(resizesTable(summary));
   if (summary.losses.length > 0) tables.push(lossesTable(summary));
+  if (summary.shards && summary.shards.length > 0) tables.push(shardsTable(summary.shards));
   return {
     title: `${summary.tool.name} ${summary.tool.version}`,
     passed,

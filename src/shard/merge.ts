@@ -9,6 +9,7 @@ import type {
   LatencyStats,
   PhaseReport,
   RunSummary,
+  ShardLine,
   SpanStats,
   TimelineEvent,
   VerificationReport,
@@ -27,18 +28,6 @@ import { ShardFolderError, type ShardRecord } from './record.js';
  * every other setting must be the same on every shard.
  */
 const PER_MACHINE = new Set(['SCY_SHARD', 'SCY_OUT_DIR', 'SCY_CONTACT_POINTS', 'SCY_TLS_CA_FILE', 'SCY_CLOUD_API_BASE', 'SCY_METRICS_PORT', 'SCY_METRICS_HOST']);
-
-export interface ShardLine {
-  shard: number;
-  dir: string;
-  drivesScaler: boolean;
-  rows: number;
-  rowsPerSec: number;
-  reads: number;
-  lostRows: number;
-  verification: VerificationReport | null;
-  exitCode: number;
-}
 
 export interface MergedSummary extends RunSummary {
   runId: string;

@@ -4,8 +4,6 @@ import { Command } from 'commander';
 import type { RunSummary } from '../metrics/types.js';
 import { writeRunReports } from '../report/writeReports.js';
 import { renderSummaryTable } from '../report/summaryTable.js';
-import { renderTextTable } from '../report/textTable.js';
-import { fmtCount, fmtRate } from '../report/format.js';
 import { mergeShardRecords, type MergedSummary } from './merge.js';
 import { SHARD_FILE, readShardRecord } from './record.js';
 
@@ -19,21 +17,6 @@ export interface MergeOptions {
   tool: RunSummary['tool'];
   print: (text: string) => void;
   color: boolean;
-}
-
-function shardTable(summary: MergedSummary): string {
-  const rows = summary.shards.map((s) => [
-    `${s.shard}${s.drivesScaler ? ' (scaler)' : ''}`,
-    fmtCount(s.rows),
-    fmtRate(s.rowsPerSec),
-    fmtCount(s.reads),
-    fmtCount(s.lostRows),
-    s.verification ? `${fmtCount(s.verification.checked)} checked, ${fmtCount(s.verification.missing + s.verification.corrupt)} bad` : 'not run',
-    String(s.exitCode),
-    s.dir,
-  ]);
-  const columns = ['shard', 'rows', 'rows/s', 'reads', 'lost', 'verification', 'exit', 'folder'].map((header, i) => ({ header, align: i > 0 && i < 5 ? ('right' as const) : ('left' as const) }));
-  return ['Shards', ...renderTextTable(columns, rows, (t) => t)].join('\n');
 }
 
 /** A run's folder (<SCY_OUT_DIR>/<SCY_RUN_ID>) stands for the shard-<i> folders in it. */
@@ -55,7 +38,6 @@ export async function runMerge(o: MergeOptions): Promise<{ exitCode: number; sum
   const outDir = o.out ?? join(dirname(dirs[0]!), 'merged');
   const files = await writeRunReports(outDir, merged);
   o.print(renderSummaryTable(merged.summary, { color: o.color }));
-  o.print(shardTable(merged.summary));
   o.print(`\nmerged ${inputs.length} shards of run ${merged.summary.runId}: ${files.summaryJson}, ${files.html}`);
   return { exitCode: merged.summary.exitCode, summary: merged.summary, outDir };
 }

@@ -130,7 +130,13 @@ describe('merge of shard run folders', () => {
     const ok = spawnSync(process.execPath, [CLI, 'merge', ...dirs, '--out', out], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /Shards/);
-    assert.ok(existsSync(join(out, 'report.html')));
+    for (const shard of ['0 (scaler)', '1', '2']) assert.match(ok.stdout, new RegExp(`^\\s*${shard.replace(/[()]/g, '\\$&')}\\s+\\S`, 'm'), `shard ${shard} printed`);
+    // The report carries the same per-shard table as the printed summary (one model renders both).
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const table = /<table id="table-shards">([\s\S]*?)<\/table>/.exec(html);
+    assert.ok(table, 'report.html has the shards table');
+    assert.equal((table[1]!.match(/<tr>/g) ?? []).length, 1 + 3, 'a header row and one row per shard');
+    assert.match(table[1]!, /0 \(scaler\)/);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as MergedSummary;
     assert.equal(summary.runId, 'run-1');
     assert.equal(summary.shards.length, 3);
