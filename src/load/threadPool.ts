@@ -41,6 +41,26 @@ export function shareOf(total: number, parts: number, index: number, min = 0): n
   return Math.max(min, base);
 }
 
+/**
+ * `limit` split over parts in proportion to their weights, in whole numbers that add up to min(limit, total
+ * weight), no part above its weight (largest remainders get the units rounding left over).
+ */
+export function proportionalShares(limit: number, weights: number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  if (total === 0 || limit <= 0) return weights.map(() => 0);
+  if (limit >= total) return [...weights];
+  const exact = weights.map((w) => (limit * w) / total);
+  const shares = exact.map(Math.floor);
+  let left = limit - shares.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((x, i) => ({ i, r: x - Math.floor(x) })).sort((a, b) => b.r - a.r || a.i - b.i);
+  for (const { i } of byRemainder) {
+    if (left === 0) break;
+    shares[i]! += 1;
+    left--;
+  }
+  return shares;
+}
+
 interface Thread {
   index: number;
   worker: Worker;
@@ -282,9 +302,8 @@ export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
   async verify(limit: number): Promise<VerificationReport | null> {
     const total = this.acknowledgedRows;
     if (limit <= 0 || total === 0) return null;
-    const reports = await Promise.all(
-      this.list.map((t) => this.call(t, { type: 'verify', limit: Math.ceil((limit * t.acknowledgedRows) / total) })),
-    );
+    const shares = proportionalShares(limit, this.list.map((t) => t.acknowledgedRows));
+    const reports = await Promise.all(this.list.map((t, i) => this.call(t, { type: 'verify', limit: shares[i]! })));
     const done = reports.filter((r): r is VerificationReport => r !== null);
     const sum = (f: (r: VerificationReport) => number): number => done.reduce((n, r) => n + f(r), 0);
     const checked = sum((r) => r.checked);

@@ -4,7 +4,7 @@ import type { Worker } from 'node:worker_threads';
 import { IdLedger } from '../../src/load/idLedger.js';
 import { boardPicker, LedgerBoard } from '../../src/load/ledgerBoard.js';
 import { loaderIdentity, newRunIdentity } from '../../src/load/rowContent.js';
-import { shareOf } from '../../src/load/threadPool.js';
+import { proportionalShares, shareOf } from '../../src/load/threadPool.js';
 import { loaderThreads } from '../../src/run/loadFor.js';
 import { SpanAccumulator, type SpanWire } from '../../src/metrics/span.js';
 import { IntervalCounter } from '../../src/metrics/threadRecorder.js';
@@ -104,6 +104,20 @@ test('shareOf splits a total over threads so the parts add up, each at least its
     assert.ok(Math.max(...shares) - Math.min(...shares) <= 1);
   }
   assert.deepEqual([0, 1, 2, 3].map((i) => shareOf(1, 4, i, 1)), [1, 1, 1, 1]);
+});
+
+test('a sample split over threads by their rows adds up to exactly the sample, no thread above its rows', () => {
+  assert.deepEqual(proportionalShares(200_000, [514_120, 514_119]), [100_000, 100_000], 'a sample of 200,000 is 200,000, not 200,001');
+  assert.deepEqual(proportionalShares(10, [1, 1, 1]), [1, 1, 1], 'more than there is: every row');
+  assert.deepEqual(proportionalShares(2, [1, 1, 1]), [1, 1, 0]);
+  assert.deepEqual(proportionalShares(5, [0, 10]), [0, 5]);
+  assert.deepEqual(proportionalShares(0, [3, 4]), [0, 0]);
+  const weights = [7, 13, 29, 1, 50];
+  for (let limit = 0; limit <= 100; limit++) {
+    const s = proportionalShares(limit, weights);
+    assert.equal(s.reduce((a, b) => a + b, 0), limit);
+    s.forEach((x, i) => assert.ok(x <= weights[i]! && Math.abs(x - (limit * weights[i]!) / 100) < 1, `${limit}: ${s}`));
+  }
 });
 
 test('closed-loop writes get every core the machine offers unless SCY_LOADER_THREADS says otherwise', () => {
