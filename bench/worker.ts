@@ -12,6 +12,7 @@ import { AimdLimiter } from '../src/load/limiter.js';
 import { Pacer } from '../src/load/pacer.js';
 import { Readers, readerSettings } from '../src/load/readers.js';
 import { ledgerPicker } from '../src/load/rowPicker.js';
+import { shareOf } from '../src/load/threadPool.js';
 import { instantClient } from '../src/local/instantClient.js';
 import { makeId, newRunIdentity, rowValues, type RunIdentity } from '../src/load/rowContent.js';
 import { Writers, writerSettings } from '../src/load/writers.js';
@@ -149,15 +150,16 @@ async function baselineWindow(ops: () => number, errors: () => number): Promise<
 async function splitBaseline(): Promise<void> {
   const n = args.threads!;
   const shared = new Int32Array(new SharedArrayBuffer(4 * (2 * n + 1)));
-  const share: WorkerArgs = {
+  // Each thread's part, as the tool splits its own over loader threads: the parts add up to the whole.
+  const share = (slot: number): WorkerArgs => ({
     ...args,
     threads: 1,
     ...(args.rate !== undefined ? { rate: args.rate / n } : {}),
     ...(args.rowsPerSec !== undefined ? { rowsPerSec: args.rowsPerSec / n } : {}),
-    ...(args.inflight !== undefined ? { inflight: Math.max(1, Math.round(args.inflight / n)) } : {}),
-  };
+    ...(args.inflight !== undefined ? { inflight: shareOf(args.inflight, n, slot, 1) } : {}),
+  });
   const sum = (from: number): number => shared.slice(from, from + n).reduce((a, b) => a + b, 0);
-  const threads = Array.from({ length: n }, (_, slot) => new Worker(new URL(import.meta.url), { argv: [JSON.stringify(share)], workerData: { shared, slot, threads: n } satisfies SplitSlot }));
+  const threads = Array.from({ length: n }, (_, slot) => new Worker(new URL(import.meta.url), { argv: [JSON.stringify(share(slot))], workerData: { shared, slot, threads: n } satisfies SplitSlot }));
   const exited = threads.map((t) => once(t, 'exit'));
   const m = await measured(() => sum(0), args.warmupMs!, args.measureMs!);
   Atomics.store(shared, 2 * n, 1);

@@ -68,21 +68,28 @@ test('two threads write and read in every interval, share one limit, and verify 
   }
 });
 
+/** Thread `lost` (of 2) is the one failure, reported with `error`; the other thread alone goes on writing. */
+async function expectOnlyThreadLost(p: Pick<ReturnType<typeof pool>, 'load' | 'events' | 'log'>, lost: number, error: RegExp): Promise<void> {
+  const { load, events, log } = p;
+  assert.equal(load.failures.length, 1);
+  assert.equal(load.failures[0]!.thread, lost);
+  assert.match(load.failures[0]!.error, error);
+  assert.ok(events.some((e) => e.type === 'loader-thread-died'));
+  assert.ok(log.lines.some((l) => new RegExp(`loader thread ${lost} died`).test(l)));
+  await sleep(200);
+  const span = await load.closeInterval();
+  const other = 1 - lost;
+  assert.ok(span && span.rows > 0, `thread ${other} still writes`);
+  assert.deepEqual(span.stats(0).threads!.map((t) => t.thread), [other]);
+}
+
 test('a thread that dies is reported with its error; the other thread goes on and the run still drains', async () => {
   const { load, events, log } = pool((thread) => (thread === 1 ? { crashAfterBatches: 20 } : {}));
   await load.start();
   try {
     await sleep(400);
     await load.closeInterval();
-    assert.equal(load.failures.length, 1);
-    assert.equal(load.failures[0]!.thread, 1);
-    assert.match(load.failures[0]!.error, /stand-in client crashed after 20 batches/);
-    assert.ok(events.some((e) => e.type === 'loader-thread-died'));
-    assert.ok(log.lines.some((l) => /loader thread 1 died/.test(l)));
-    await sleep(200);
-    const span = await load.closeInterval();
-    assert.ok(span && span.rows > 0, 'thread 0 still writes');
-    assert.deepEqual(span.stats(0).threads!.map((t) => t.thread), [0]);
+    await expectOnlyThreadLost({ load, events, log }, 1, /stand-in client crashed after 20 batches/);
     load.stop();
     assert.equal((await load.drain(5000)).writes, 0);
   } finally {
@@ -99,15 +106,7 @@ test('a thread whose event loop blocks for good is stopped and reported once its
     const t0 = Date.now();
     await load.closeInterval();
     assert.ok(Date.now() - t0 < 5000, 'the collect did not wait for the blocked thread for ever');
-    assert.equal(load.failures.length, 1);
-    assert.equal(load.failures[0]!.thread, 0);
-    assert.match(load.failures[0]!.error, /did not answer for 1 s \(its event loop is blocked\)/);
-    assert.ok(events.some((e) => e.type === 'loader-thread-died'));
-    assert.ok(log.lines.some((l) => /loader thread 0 died/.test(l)));
-    await sleep(200);
-    const span = await load.closeInterval();
-    assert.ok(span && span.rows > 0, 'thread 1 still writes');
-    assert.deepEqual(span.stats(0).threads!.map((t) => t.thread), [1]);
+    await expectOnlyThreadLost({ load, events, log }, 0, /did not answer for 1 s \(its event loop is blocked\)/);
     load.stop();
     await load.drain(2000);
     assert.equal(load.inflight().inflight, 0, 'what the stopped thread held went back to the shared cap');
