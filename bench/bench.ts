@@ -46,6 +46,12 @@ const READ_RATES = [2000];
 const PACE_TARGETS = [500, 2000, 5000, 10_000, 20_000];
 const warmupMs = quick ? 1500 : 3000;
 const measureMs = quick ? 5000 : 12_000;
+/**
+ * threads-real's warm-up, for every side alike: each thread is an isolate of its own that compiles its hot code
+ * on its own, at 1/N of the calls, so after 3 s the threads still ran much code unoptimized (2 tool threads cost
+ * 1.2x the split bare driver per row after 3 s, 1.0-1.15x after 12 s). A run of the tool lasts hours.
+ */
+const threadWarmupMs = quick ? 6000 : 12_000;
 
 let jvmPid: number | null = null;
 
@@ -236,8 +242,8 @@ async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> 
     order,
     (side) =>
       side === 'tool'
-        ? engineArgs(2, { ...CLOSED_WRITES, SCY_BATCH_INFLIGHT: String(WRITE_INFLIGHT), SCY_WRITE_ROWS_PER_SEC: String(rowsPerSec) }, { warmupMs, measureMs })
-        : { mode: 'write-base', batch: 30, inflight: WRITE_INFLIGHT, rowsPerSec, warmupMs, measureMs, threads: side === 'split' ? 2 : 1 },
+        ? engineArgs(2, { ...CLOSED_WRITES, SCY_BATCH_INFLIGHT: String(WRITE_INFLIGHT), SCY_WRITE_ROWS_PER_SEC: String(rowsPerSec) }, { warmupMs: threadWarmupMs, measureMs })
+        : { mode: 'write-base', batch: 30, inflight: WRITE_INFLIGHT, rowsPerSec, warmupMs: threadWarmupMs, measureMs, threads: side === 'split' ? 2 : 1 },
     'threads-real writes batch 30',
     'row',
     rounds,
@@ -250,8 +256,8 @@ async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> 
     order,
     (side) =>
       side === 'tool'
-        ? engineArgs(2, { ...PACED_TRICKLE, SCY_READ_RPS: String(readRate) }, { warmupMs, measureMs })
-        : { mode: 'read-base', rate: readRate, seedRows: SEED_ROWS, warmupMs, measureMs, threads: side === 'split' ? 2 : 1 },
+        ? engineArgs(2, { ...PACED_TRICKLE, SCY_READ_RPS: String(readRate) }, { warmupMs: threadWarmupMs, measureMs })
+        : { mode: 'read-base', rate: readRate, seedRows: SEED_ROWS, warmupMs: threadWarmupMs, measureMs, threads: side === 'split' ? 2 : 1 },
     'threads-real reads',
     'read',
     quick ? 1 : 3,
@@ -270,6 +276,7 @@ async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> 
     log.info(`threads-real pace ${rate}/s: seconds ${Math.min(...r.windows!)}–${Math.max(...r.windows!)}, service p99 ${r.serviceP99Ms.toFixed(1)} ms, loader cpu ${r.cpuPercent.toFixed(0)}%, server cpu ${r.serverCpuPercent?.toFixed(0) ?? '?'}%`);
   }
   return {
+    warmupMs: threadWarmupMs,
     writes,
     reads: {
       rate: readRate,

@@ -18,6 +18,8 @@ export interface Schedule {
   dueBy(nowMs: number): number;
   /** Slots taken so far. */
   readonly taken: number;
+  /** Slots a second. */
+  readonly ratePerSec: number;
 }
 
 /** k/rate without drift: each due time is computed from the start, never by adding gaps. */
@@ -38,7 +40,7 @@ export class Pacer implements Schedule {
 
   constructor(
     private readonly clock: Clock,
-    private readonly ratePerSec: number,
+    readonly ratePerSec: number,
   ) {}
 
   begin(): void {
@@ -66,5 +68,37 @@ export class Pacer implements Schedule {
 
   get taken(): number {
     return this.nextSlot;
+  }
+}
+
+/**
+ * A schedule's slots handed out one at a time but claimed a run at a time: the slots due within `windowMs`
+ * go to one thread. Claimed one by one, two threads at 2,000/s took alternate slots and each woke every
+ * millisecond to send one read; a run lets one thread's wake send what falls due in that millisecond.
+ */
+export class SlotRuns {
+  private readonly perRun: number;
+  private readonly gapMs: number;
+  private first = 0;
+  private left = 0;
+  private index = 0;
+
+  constructor(
+    private readonly schedule: Schedule,
+    windowMs: number,
+  ) {
+    this.perRun = Math.max(1, Math.floor((schedule.ratePerSec * windowMs) / 1000));
+    this.gapMs = 1000 / schedule.ratePerSec;
+  }
+
+  /** The due time of the next slot this caller owns (claiming a new run when the last one is used up). */
+  next(): number {
+    if (this.left === 0) {
+      this.first = this.schedule.take(this.perRun);
+      this.left = this.perRun;
+      this.index = 0;
+    }
+    this.left--;
+    return this.first + this.index++ * this.gapMs;
   }
 }

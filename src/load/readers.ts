@@ -5,13 +5,16 @@ import { classifyError, describeError } from '../db/errors.js';
 import type { Logger } from '../log.js';
 import type { LoadRecorder } from '../metrics/spanRecorder.js';
 import { drainPending } from './drain.js';
-import type { Schedule } from './pacer.js';
+import { SlotRuns, type Schedule } from './pacer.js';
 import { diffRow, makeId } from './rowContent.js';
 import type { RowPicker, RowRef } from './rowPicker.js';
 import { readRow, RECHECK_CONSISTENCY } from './rowRead.js';
 
 // Waits longer than this listen for stop(); shorter ones just run out.
 const SIGNAL_WAIT_MS = 50;
+// A thread claims the slots due within this window at once (see SlotRuns): short against the 1 s intervals the
+// rate is judged on, long against the 1 ms a timer can resolve.
+const SLOT_RUN_MS = 4;
 
 /** The reader settings that come from the configuration or are the tool's fixed policy, shared by run and bench. */
 export function readerSettings(config: Pick<Config, 'readWorkers'>): Pick<ReaderOptions, 'workers' | 'maxInflightPerWorker' | 'recheckDelaysMs'> {
@@ -87,7 +90,8 @@ export class Readers {
     const { o } = this;
     const signal = this.stopping.signal;
     const cap = o.workers * o.maxInflightPerWorker;
-    let due = o.pacer.take();
+    const slots = new SlotRuns(o.pacer, SLOT_RUN_MS);
+    let due = slots.next();
     while (!signal.aborted) {
       const wait = due - o.clock.monotonic();
       // A short wait (the usual one, a slot's gap) sleeps without the abort signal: adding and removing an
@@ -102,7 +106,7 @@ export class Readers {
         }
         const row = o.rows.pick(Math.random);
         if (row !== null) this.send(row, due);
-        due = o.pacer.take();
+        due = slots.next();
       }
     }
   }

@@ -25,7 +25,7 @@ export class SharedPacer implements Schedule {
   private readonly start: Float64Array;
   private readonly endAt: Float64Array;
   private readonly state: Int32Array;
-  private readonly ratePerSec: number;
+  readonly ratePerSec: number;
   /** The shared start and end once this thread has seen them (they never change after). */
   private startMs: number | null = null;
   private endMs: number | null = null;

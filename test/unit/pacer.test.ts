@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock, type Clock } from '../../src/clock.js';
-import { Pacer, type Schedule } from '../../src/load/pacer.js';
+import { Pacer, SlotRuns, type Schedule } from '../../src/load/pacer.js';
 import { SharedPacer } from '../../src/load/sharedPacer.js';
 
 const T0 = 5_000_000;
@@ -146,6 +146,40 @@ for (const [name, make] of IMPLEMENTATIONS) {
       for (let i = 0; i < 1000; i++) for (let r = 0; r < 4; r++) seen.add(p.take());
       assert.equal(seen.size, 4000);
       assert.equal(p.taken, 4000);
+    });
+
+    test('SlotRuns hands out every slot of a run at its own due time, claiming a window of slots at once', () => {
+      const p = begun(make, new FakeClock(T0), 2000);
+      const runs = new SlotRuns(p, 4);
+      const dues = Array.from({ length: 9 }, () => runs.next());
+      assert.equal(p.taken, 16, 'two runs of the 8 slots due within 4 ms');
+      for (let k = 0; k < 9; k++) assert.ok(Math.abs(dues[k]! - (T0 + k * 0.5)) < 1e-9, `slot ${k}: ${dues[k]}`);
+    });
+
+    test('SlotRuns of two callers on one schedule: runs alternate whole, no slot twice or skipped', () => {
+      const p = begun(make, new FakeClock(T0), 10_000);
+      const a = new SlotRuns(p, 1);
+      const b = new SlotRuns(p, 1);
+      const seen = new Map<number, string>();
+      for (let i = 0; i < 100; i++) {
+        for (const [who, r] of [['a', a], ['b', b]] as const) {
+          const slot = Math.round((r.next() - T0) * 10);
+          assert.equal(seen.has(slot), false, `slot ${slot} handed out twice`);
+          seen.set(slot, who);
+        }
+      }
+      assert.equal(seen.size, 200);
+      assert.deepEqual([...seen.keys()].sort((x, y) => x - y), Array.from({ length: 200 }, (_, k) => k), 'slots 0-199, each once');
+      assert.deepEqual([0, 9, 10, 19, 20].map((k) => seen.get(k)), ['a', 'a', 'b', 'b', 'a'], 'runs of 10 (1 ms at 10,000/s) go whole to one caller');
+    });
+
+    test('SlotRuns below one slot per window claims one slot at a time', () => {
+      const p = begun(make, new FakeClock(T0), 100);
+      const runs = new SlotRuns(p, 4);
+      assert.equal(runs.next(), T0);
+      assert.equal(p.taken, 1);
+      assert.equal(runs.next(), T0 + 10);
+      assert.equal(p.taken, 2);
     });
   });
 }

@@ -174,7 +174,8 @@ describe('Readers', () => {
     await clock.advance(0);
     assert.equal(calls.length, 5, 'the freed lane sends the next slot without waiting for a timer');
     assert.equal(calls[4]!.at, clock.monotonic());
-    assert.equal(pacer.taken, 6, 'the schedule does not run ahead of the lanes (one slot held by the waiting dispatcher)');
+    // 5 sent and 1 held by the waiting dispatcher; slots are claimed in runs of 4 (those due within 4 ms).
+    assert.equal(pacer.taken, 8, 'the schedule runs ahead of the lanes by less than one run of slots');
     readers.stop();
     for (const c of calls.slice(1)) c.answer(storedRow(c.seq));
     await clock.advance(100);
