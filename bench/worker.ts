@@ -329,10 +329,11 @@ async function readTool(trace: boolean): Promise<void> {
   let t0 = 0;
   let tracing = false;
   if (trace) {
+    // The readers claim slots a run at a time (SlotRuns): each slot of a run is due a gap after the one before.
     const take = pacer.take.bind(pacer);
-    pacer.take = () => {
-      const d = take();
-      dues.push(d);
+    pacer.take = (n = 1) => {
+      const d = take(n);
+      for (let i = 0; i < n; i++) dues.push(d + (i * 1000) / pacer.ratePerSec);
       return d;
     };
     const execute = client.execute.bind(client) as (...a: unknown[]) => Promise<cassandra.types.ResultSet>;

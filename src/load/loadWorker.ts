@@ -85,6 +85,8 @@ async function main(): Promise<void> {
         return loader.drain(req.timeoutMs);
       case 'verify':
         return loader.verify(req.limit);
+      case 'ping':
+        return null;
       case 'close':
         probe.stop();
         await client.shutdown();

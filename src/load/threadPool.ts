@@ -244,6 +244,25 @@ export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
     });
   }
 
+  /**
+   * For a call with no time bound of its own (a sweep takes as long as its rows): meanwhile the thread is pinged,
+   * and one that leaves a ping unanswered for answerWithinMs is blocked and stopped, which answers the call too.
+   */
+  private async whileAnswering<T>(t: Thread, call: Promise<T>): Promise<T> {
+    const within = this.o.answerWithinMs ?? ANSWER_WITHIN_MS;
+    let pinging = false;
+    const pinger = setInterval(() => {
+      if (pinging) return;
+      pinging = true;
+      void this.call(t, { type: 'ping' }, within).then(() => (pinging = false));
+    }, within / 3);
+    try {
+      return await call;
+    } finally {
+      clearInterval(pinger);
+    }
+  }
+
   private unresponsive(t: Thread, ms: number): void {
     t.closing = true;
     this.died(t, `did not answer for ${(ms / 1000).toFixed(0)} s (its event loop is blocked), so it was stopped`);
@@ -303,7 +322,7 @@ export class ThreadedLoad extends ScheduleGauges implements LoadEngine {
     const total = this.acknowledgedRows;
     if (limit <= 0 || total === 0) return null;
     const shares = proportionalShares(limit, this.list.map((t) => t.acknowledgedRows));
-    const reports = await Promise.all(this.list.map((t, i) => this.call(t, { type: 'verify', limit: shares[i]! })));
+    const reports = await Promise.all(this.list.map((t, i) => this.whileAnswering(t, this.call(t, { type: 'verify', limit: shares[i]! }))));
     const done = reports.filter((r): r is VerificationReport => r !== null);
     const sum = (f: (r: VerificationReport) => number): number => done.reduce((n, r) => n + f(r), 0);
     const checked = sum((r) => r.checked);

@@ -46,6 +46,8 @@ export type Request =
   | { type: 'stop' }
   | { type: 'drain'; timeoutMs: number }
   | { type: 'verify'; limit: number }
+  /** Answered at once by a live event loop: how a call with no time bound of its own (the sweep) watches the thread. */
+  | { type: 'ping' }
   | { type: 'close' };
 
 export interface ThreadHealth {
@@ -67,6 +69,7 @@ export interface Replies {
   stop: null;
   drain: { writes: number; reads: number };
   verify: VerificationReport | null;
+  ping: null;
   close: null;
 }
 

@@ -22,9 +22,14 @@ export interface InstantClientOptions {
   crashAfterBatches?: number;
   /** After this many batches the client blocks its thread for good, as a synchronous endless loop would (fault tests). */
   hangAfterBatches?: number;
+  /** At this point read (counted from 1) the client blocks its thread for good (fault tests: a sweep that hangs). */
+  hangAtRead?: number;
 }
 
 const colIndex = new Map<string, number>(COLUMNS.map((c, i) => [c, i]));
+
+/** From the next turn on, the thread is stuck in a synchronous wait that nothing ends, as an endless loop would be. */
+const blockThread = (): void => void setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0));
 
 export interface InstantClient extends cassandra.Client {
   /** Ids written, when `keepRows` is set (hex of the id bytes). */
@@ -34,6 +39,7 @@ export interface InstantClient extends cassandra.Client {
 export function instantClient(opts: InstantClientOptions = {}, clock?: Clock): InstantClient {
   const written = new Set<string>();
   let batches = 0;
+  let reads = 0;
   const later = <T>(value: () => T, ms = opts.latencyMs): Promise<T> =>
     ms && clock
       ? clock.sleep(ms).then(value)
@@ -56,7 +62,7 @@ export function instantClient(opts: InstantClientOptions = {}, clock?: Clock): I
     shutdown: () => Promise.resolve(),
     batch: (queries: { params: unknown[] }[]) => {
       ++batches;
-      if (batches === opts.hangAfterBatches) setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0));
+      if (batches === opts.hangAfterBatches) blockThread();
       if (batches === opts.crashAfterBatches) {
         const after = batches;
         setImmediate(() => {
@@ -68,13 +74,16 @@ export function instantClient(opts: InstantClientOptions = {}, clock?: Clock): I
         return undefined;
       }, opts.batchLatencyMs ?? opts.latencyMs);
     },
-    execute: (query: string, params: unknown[] = []) =>
-      later(() => {
-        // Schema look-ups find nothing and schema statements succeed; a point read answers from the id.
-        const id = params[0] as cassandra.types.Uuid | undefined;
-        const row = /WHERE id = \?/.test(query) && id ? rowOf(id.getBuffer()) : null;
+    execute: (query: string, params: unknown[] = []) => {
+      const id = params[0] as cassandra.types.Uuid | undefined;
+      const pointRead = /WHERE id = \?/.test(query) && id !== undefined;
+      if (pointRead && ++reads === opts.hangAtRead) blockThread();
+      // Schema look-ups find nothing and schema statements succeed; a point read answers from the id.
+      return later(() => {
+        const row = pointRead ? rowOf(id.getBuffer()) : null;
         return { rowLength: row ? 1 : 0, first: () => row };
-      }),
+      });
+    },
   };
   return client as unknown as InstantClient;
 }

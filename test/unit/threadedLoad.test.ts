@@ -115,6 +115,32 @@ test('a thread whose event loop blocks for good is stopped and reported once its
   }
 });
 
+test('a thread that blocks during the sweep is stopped once a ping goes unanswered; the sweep ends with the other thread\'s rows', async () => {
+  // No readers, so the sweep's reads are the first point reads: thread 1 blocks at its first (answers that take
+  // 2 ms let the thread's event loop turn, as a real client's do, so the block comes in the middle of its sweep).
+  const { load, events, log } = pool((thread) => (thread === 1 ? { hangAtRead: 1, latencyMs: 2 } : {}), { SCY_READ_RPS: '0' }, 900);
+  await load.start();
+  try {
+    await sleep(300);
+    load.stop();
+    await load.drain(2000);
+    await load.closeInterval();
+    const t0 = Date.now();
+    const report = await load.verify(1_000_000);
+    assert.ok(Date.now() - t0 < 10_000, 'the sweep did not wait for the blocked thread for ever');
+    assert.equal(load.failures.length, 1);
+    assert.equal(load.failures[0]!.thread, 1);
+    assert.match(load.failures[0]!.error, /did not answer for 1 s \(its event loop is blocked\)/);
+    assert.ok(events.some((e) => e.type === 'loader-thread-died'));
+    assert.ok(log.lines.some((l) => /loader thread 1 died/.test(l)));
+    assert.ok(report && report.checked > 0 && report.checked < load.acknowledgedRows, `only thread 0's rows were checked: ${JSON.stringify(report)}`);
+    assert.equal(report.missing, 0);
+    assert.equal(report.sampled, true, 'the blocked thread\'s rows are not claimed as checked');
+  } finally {
+    await load.close();
+  }
+});
+
 test('an offered write rate is one schedule across threads: the total is the rate, not the rate per thread', async () => {
   const { load } = pool(() => ({ latencyMs: 2 }), { SCY_WRITE_ROWS_PER_SEC: '3000', SCY_BATCH_INFLIGHT: '64', SCY_READ_RPS: '0' });
   await load.start();
