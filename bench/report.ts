@@ -72,6 +72,8 @@ export interface BenchResults {
     pace: EnginePaceResult[];
   } | null;
   durationSecs: number;
+  /** Runs repeated because the node did not keep up with the offered rate (their figures are not in the tables). */
+  repeatedRuns?: string[];
 }
 
 const f = (n: number | null | undefined, d = 1): string => (n === null || n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
@@ -261,7 +263,9 @@ export function renderMarkdown(r: BenchResults): string {
   out.push('| | |', '|---|---|');
   out.push(`| date | ${m.date} |`, `| nproc | ${m.nproc} |`, `| CPU | ${m.cpuModel} |`, `| memory | ${f(m.memGb, 1)} GB |`);
   out.push(`| node | ${m.node} |`, `| java | ${m.java} |`, `| Cassandra | ${m.cassandra} (one node, 1 GB heap, sharing the cores with the loader) |`);
-  out.push(`| bench duration | ${f(r.durationSecs / 60, 1)} min |`, '');
+  out.push(`| bench duration | ${f(r.durationSecs / 60, 1)} min |`);
+  const rep = r.repeatedRuns ?? [];
+  out.push(`| runs repeated: the node did not keep up (under 95 % of the offered rate) | ${rep.length ? rep.join('; ') : 'none'} |`, '');
 
   const w30 = r.writes.find((w) => w.batch === 30);
   const rd = r.reads[0];
