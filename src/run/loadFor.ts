@@ -27,7 +27,7 @@ type ThreadSettings = Pick<Config, 'loaderThreads' | 'writeWorkers' | 'writeRows
  * Loader threads the run uses, and why: the setting; else every core the machine offers (at most 64) when the
  * writes are a closed loop, which takes whatever the cluster gives; else, when every rate is set, just the threads
  * those rates need. Splitting a small load over more event loops only costs more CPU per operation (the driver on
- * two threads at 2,000 reads/s costs 1.4–1.6× what it costs on one, BENCHMARKS.md) and more connections.
+ * two threads at 2,000 reads/s costs 1.3–1.6× what it costs on one, BENCHMARKS.md) and more connections.
  */
 export function loaderThreadsChoice(config: ThreadSettings, cores = availableParallelism()): { threads: number; why: string } {
   if (config.loaderThreads !== undefined) return { threads: config.loaderThreads, why: 'SCY_LOADER_THREADS' };
