@@ -68,14 +68,20 @@ test('two threads write and read in every interval, share one limit, and verify 
   }
 });
 
-/** Thread `lost` (of 2) is the one failure, reported with `error`; the other thread alone goes on writing. */
-async function expectOnlyThreadLost(p: Pick<ReturnType<typeof pool>, 'load' | 'events' | 'log'>, lost: number, error: RegExp): Promise<void> {
+/** Thread `lost` is the one failure, reported with `error` in the failures, the events and the log. */
+function expectThreadReportedLost(p: Pick<ReturnType<typeof pool>, 'load' | 'events' | 'log'>, lost: number, error: RegExp): void {
   const { load, events, log } = p;
   assert.equal(load.failures.length, 1);
   assert.equal(load.failures[0]!.thread, lost);
   assert.match(load.failures[0]!.error, error);
   assert.ok(events.some((e) => e.type === 'loader-thread-died'));
   assert.ok(log.lines.some((l) => new RegExp(`loader thread ${lost} died`).test(l)));
+}
+
+/** Thread `lost` (of 2) is the one failure, reported with `error`; the other thread alone goes on writing. */
+async function expectOnlyThreadLost(p: Pick<ReturnType<typeof pool>, 'load' | 'events' | 'log'>, lost: number, error: RegExp): Promise<void> {
+  const { load } = p;
+  expectThreadReportedLost(p, lost, error);
   await sleep(200);
   const span = await load.closeInterval();
   const other = 1 - lost;
@@ -128,11 +134,7 @@ test('a thread that blocks during the sweep is stopped once a ping goes unanswer
     const t0 = Date.now();
     const report = await load.verify(1_000_000);
     assert.ok(Date.now() - t0 < 10_000, 'the sweep did not wait for the blocked thread for ever');
-    assert.equal(load.failures.length, 1);
-    assert.equal(load.failures[0]!.thread, 1);
-    assert.match(load.failures[0]!.error, /did not answer for 1 s \(its event loop is blocked\)/);
-    assert.ok(events.some((e) => e.type === 'loader-thread-died'));
-    assert.ok(log.lines.some((l) => /loader thread 1 died/.test(l)));
+    expectThreadReportedLost({ load, events, log }, 1, /did not answer for 1 s \(its event loop is blocked\)/);
     assert.ok(report && report.checked > 0 && report.checked < load.acknowledgedRows, `only thread 0's rows were checked: ${JSON.stringify(report)}`);
     assert.equal(report.missing, 0);
     assert.equal(report.sampled, true, 'the blocked thread\'s rows are not claimed as checked');
