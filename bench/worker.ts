@@ -212,7 +212,7 @@ async function seed(): Promise<void> {
  * loader's), the fastest interval Prometheus is usually set to; returns the number of scrapes served.
  */
 async function scrapedMetrics(recorder: Recorder): Promise<{ scrapes: () => number; stop: () => Promise<void> }> {
-  const endpoint = await serveMetrics({ host: '127.0.0.1', port: 0, recorder, loader: 'bench' });
+  const endpoint = await serveMetrics({ host: '127.0.0.1', port: 0, recorder, clock, loader: 'bench' });
   let scrapes = 0;
   const render = endpoint.exporter.metrics.bind(endpoint.exporter);
   endpoint.exporter.metrics = () => {

@@ -90,15 +90,29 @@ export async function runTool(runConfig: Config, deps: RunDeps): Promise<RunResu
   const driven = await drive(config, deps, wired);
   const result = await finish(config, deps, wired, driven);
   if (result.summary) await keepShardRecord(result.runDir ?? session.runDir, { runConfig, config, recorder: wired.obs.recorder, summary: result.summary });
-  await metrics?.close();
+  if (metrics) await closeMetrics(metrics, result.exitCode, config, deps);
   return result;
+}
+
+/**
+ * The sweep's losses, the last interval and the verdict reach the endpoint after the run's last interval, so a
+ * scraper that has been watching gets one more scrape of them before it closes (SCY_METRICS_LINGER_SECS).
+ */
+async function closeMetrics(metrics: MetricsEndpoint, exitCode: number, config: Config, deps: RunDeps): Promise<void> {
+  metrics.exporter.finished(exitCode);
+  const { waitMs, outcome } = metrics.finalScrape(config.metricsLingerSecs * 1000);
+  if (waitMs > 0) deps.log.info(`metrics: waiting up to ${(waitMs / 1000).toFixed(1)} s for Prometheus to scrape the final figures and exit code (SCY_METRICS_LINGER_SECS; the reports are written)`);
+  const how = await outcome;
+  if (how === 'scraped') deps.log.info('metrics: the final figures were scraped');
+  else if (how === 'timed-out') deps.log.warn(`metrics: no scrape within ${(waitMs / 1000).toFixed(1)} s; Prometheus may lack the last interval, the sweep's losses and the exit code (the reports have them)`);
+  await metrics.close();
 }
 
 /** The Prometheus endpoint (SCY_METRICS_PORT), before any load, so a scrape sees the run from its start. */
 async function startMetrics(config: Config, deps: RunDeps, w: Wired): Promise<MetricsEndpoint | null> {
   if (config.metricsPort === undefined) return null;
   try {
-    const metrics = await serveMetrics({ host: config.metricsHost, port: config.metricsPort, recorder: w.obs.recorder, scaler: () => w.scaler?.live ?? null, loader: loaderLabel(config.shard) });
+    const metrics = await serveMetrics({ host: config.metricsHost, port: config.metricsPort, recorder: w.obs.recorder, clock: deps.clock, scaler: () => w.scaler?.live ?? null, loader: loaderLabel(config.shard) });
     deps.log.info(`metrics: Prometheus can scrape ${metrics.url}`);
     return metrics;
   } catch (err) {

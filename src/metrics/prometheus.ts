@@ -114,6 +114,7 @@ export class PrometheusExporter implements Output {
   private gaugePhase = '';
   /** Per exposed phase occurrence (oldest first): every counter label set made for it, to remove them later. */
   private readonly exposed = new Map<string, Map<string, { counter: Counter<string>; labels: Record<string, string> }>>();
+  private readonly exitCode: Gauge<string>;
 
   constructor(private readonly o: PrometheusExporterOptions) {
     this.registry.setDefaultLabels({ loader: o.loader });
@@ -149,6 +150,17 @@ export class PrometheusExporter implements Output {
     };
     for (const h of Object.values(this.h)) this.registry.registerMetric(h as unknown as Metric<string>);
     this.addLiveState();
+    this.exitCode = new Gauge({
+      name: `${METRIC_PREFIX}run_exit_code`,
+      help: "The run's exit code once its verdict and reports are in (absent before): 0 passed, 3 a threshold failed, 4 rows lost, 6 incomplete.",
+      labelNames: ['phase', 'cycle'],
+      registers: [this.registry],
+    });
+  }
+
+  /** The run is over: its verdict, as the exit code the process ends with. */
+  finished(exitCode: number): void {
+    this.exitCode.set(phaseLabels(this.o.phase()), exitCode);
   }
 
   /** Scrape-time gauges: where the run is now, so a panel can draw the phase and node count as they change. */

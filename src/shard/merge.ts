@@ -27,7 +27,7 @@ import { ShardFolderError, type ShardRecord } from './record.js';
  * it serves its live metrics);
  * every other setting must be the same on every shard.
  */
-const PER_MACHINE = new Set(['SCY_SHARD', 'SCY_OUT_DIR', 'SCY_CONTACT_POINTS', 'SCY_TLS_CA_FILE', 'SCY_CLOUD_API_BASE', 'SCY_METRICS_PORT', 'SCY_METRICS_HOST']);
+const PER_MACHINE = new Set(['SCY_SHARD', 'SCY_OUT_DIR', 'SCY_CONTACT_POINTS', 'SCY_TLS_CA_FILE', 'SCY_CLOUD_API_BASE', 'SCY_METRICS_PORT', 'SCY_METRICS_HOST', 'SCY_METRICS_LINGER_SECS']);
 
 export interface MergedSummary extends RunSummary {
   runId: string;

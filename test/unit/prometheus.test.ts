@@ -108,6 +108,7 @@ describe('PrometheusExporter', () => {
     await clock.advance(2_000);
     rec.tick();
     rec.recordLoss('corrupt', 'id-2', 'sweep');
+    exporter.finished(4);
 
     const text = await exporter.metrics();
     const s = parseExposition(text);
@@ -144,6 +145,7 @@ describe('PrometheusExporter', () => {
     assert.equal(value(s, 'cluster_nodes', inResize), 4);
     assert.equal(value(s, 'cluster_target_nodes', inResize), 6);
     assert.equal(value(s, 'resize_progress_ratio', inResize), 0.35);
+    assert.equal(value(s, 'run_exit_code', inResize), 4, 'the verdict, in the phase the run ended in');
 
     for (const x of s) {
       assert.ok(x.name.startsWith(METRIC_PREFIX), x.name);
@@ -266,7 +268,7 @@ describe('serveMetrics', () => {
   test('serves /metrics on the loopback address, 404 elsewhere, refuses a port in use, closes', async () => {
     const { rec } = rig({ kind: 'load-only' });
     const port = await freePort();
-    const endpoint = await serveMetrics({ host: '127.0.0.1', port, recorder: rec, loader: 'x' });
+    const endpoint = await serveMetrics({ host: '127.0.0.1', port, recorder: rec, clock: new FakeClock(), loader: 'x' });
     try {
       assert.equal(endpoint.url, `http://127.0.0.1:${port}/metrics`);
       rec.recordWrite(4, 1000, 1000);
@@ -277,10 +279,68 @@ describe('serveMetrics', () => {
       const s = parseExposition(await res.text());
       assert.equal(value(s, 'rows_written_total', { phase: 'load-only', cycle: '0', loader: 'x' }), 4);
       assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
-      await assert.rejects(serveMetrics({ host: '127.0.0.1', port, recorder: rec, loader: 'y' }), /EADDRINUSE/);
+      await assert.rejects(serveMetrics({ host: '127.0.0.1', port, recorder: rec, clock: new FakeClock(), loader: 'y' }), /EADDRINUSE/);
     } finally {
       await endpoint.close();
     }
     await assert.rejects(fetch(endpoint.url));
+  });
+
+  /** An endpoint on a fake clock, scraped at t = 0 and t = gapMs when gapMs is given (once at t = 0 for 0, never for null). */
+  const scrapedEndpoint = async (gapMs: number | null) => {
+    const { rec } = rig({ kind: 'load-only' });
+    const clock = new FakeClock();
+    const endpoint = await serveMetrics({ host: '127.0.0.1', port: 0, recorder: rec, clock, loader: 'x' });
+    const scrape = async (): Promise<Sample[]> => parseExposition(await (await fetch(endpoint.url)).text());
+    if (gapMs !== null) await scrape();
+    if (gapMs) {
+      await clock.advance(gapMs);
+      await scrape();
+    }
+    return { endpoint, clock, scrape };
+  };
+
+  test('the final scrape: waited for, it carries the exit code; at most twice the scrape gap seen', async () => {
+    const { endpoint, scrape } = await scrapedEndpoint(5000);
+    try {
+      assert.equal(pick(await scrape(), 'run_exit_code').length, 0, 'no exit code while the run goes on');
+      endpoint.exporter.finished(4);
+      const wait = endpoint.finalScrape(60_000);
+      assert.equal(wait.waitMs, 10_000);
+      let settled = false;
+      void wait.outcome.then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(settled, false, 'no scrape yet since the wait began');
+      assert.equal(value(await scrape(), 'run_exit_code', { phase: 'load-only', cycle: '0', loader: 'x' }), 4);
+      assert.equal(await wait.outcome, 'scraped');
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  test('the final scrape: a scraper that stopped costs at most the linger, or twice its gap; none is not waited for', async () => {
+    const stopped = await scrapedEndpoint(5000);
+    const once = await scrapedEndpoint(0);
+    const never = await scrapedEndpoint(null);
+    try {
+      const a = stopped.endpoint.finalScrape(3000);
+      assert.equal(a.waitMs, 3000, 'the linger caps twice the gap');
+      await stopped.clock.advance(3000);
+      assert.equal(await a.outcome, 'timed-out');
+      const b = once.endpoint.finalScrape(7000);
+      assert.equal(b.waitMs, 7000, 'one scrape seen: no gap known, the linger alone');
+      await once.clock.advance(6999);
+      let settled = false;
+      void b.outcome.then(() => (settled = true));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(settled, false);
+      await once.clock.advance(1);
+      assert.equal(await b.outcome, 'timed-out');
+      const c = never.endpoint.finalScrape(60_000);
+      assert.equal(c.waitMs, 0);
+      assert.equal(await c.outcome, 'no-scraper');
+    } finally {
+      await Promise.all([stopped, once, never].map((x) => x.endpoint.close()));
+    }
   });
 });
