@@ -15,7 +15,8 @@ import { LocalCluster } from '../src/local/cassandra.js';
 import { createLogger } from '../src/log.js';
 import { benchConfig, KEYSPACE, TABLE } from './common.js';
 import { EXTERNAL_PID_FILE } from './cluster.js';
-import { renderMarkdown, type BenchResults, type CaseResult, type EnginePaceResult, type EngineRuns } from './report.js';
+import { loaderThreads } from '../src/run/loadFor.js';
+import { renderMarkdown, type BenchResults, type CaseResult, type EnginePaceResult, type EngineRuns, type ThreadsRealReads, type TrickleCost } from './report.js';
 import type { EngineCaseArgs, EngineCaseResult } from './threadCases.js';
 import type { WorkerArgs } from './worker.js';
 
@@ -43,6 +44,8 @@ const WRITE_RATE: Record<number, number> = { 1: 2000, 10: 12_000, 30: 12_000, 50
 const METRICS_CASE = { batch: 10, rowsPerSec: 50_000, inflight: WRITE_INFLIGHT };
 const BATCHES = flag('batches') ? flag('batches')!.split(',').map(Number) : [1, 10, 30, 50];
 const READ_RATES = [2000];
+/** threads-real reads: the bench's read rate, then one the tool's default gives 2 threads here; rounds of each. */
+const THREADS_REAL_READS: [rate: number, rounds: number][] = [[READ_RATES[0]!, quick ? 1 : 3], [5000, quick ? 1 : 2]];
 const PACE_TARGETS = [500, 2000, 5000, 10_000, 20_000];
 const warmupMs = quick ? 1500 : 3000;
 const measureMs = quick ? 5000 : 12_000;
@@ -249,12 +252,65 @@ function asCase(r: EngineCaseResult & { serverCpuPercent: number | null; process
   };
 }
 
+// Three sides per round: the bare driver on one event loop, the tool with 2 threads, and the bare driver split
+// over 2 threads (what splitting the load costs the driver itself).
+const THREADS_REAL_ORDER = ['base', 'tool', 'split', 'split', 'tool', 'base'] as const;
+type Side = (typeof THREADS_REAL_ORDER)[number];
+
+/** Reads paced at `rate` for the three sides of threadsReal; the tool's trickle writes cost what `trickle` measured. */
+async function threadsRealReads(order: readonly Side[], rate: number, rounds: number, trickle: TrickleCost): Promise<ThreadsRealReads> {
+  // The tool reads only rows it wrote: its writes trickle (paced); their CPU, as measured on their own, is taken
+  // out of the reads' (both figures are kept).
+  const toolEnv = { ...PACED_TRICKLE, SCY_READ_RPS: String(rate) };
+  const toolRuns: EngineCaseResult[] = [];
+  const sides = await interleaved(
+    order,
+    (side) =>
+      side === 'tool'
+        ? engineArgs(2, toolEnv, { warmupMs: threadWarmupMs, measureMs })
+        : { mode: 'read-base', rate, seedRows: SEED_ROWS, warmupMs: threadWarmupMs, measureMs, threads: side === 'split' ? 2 : 1 },
+    `threads-real reads ${rate}/s`,
+    'read',
+    rate,
+    rounds,
+    (r) => toolRuns.push(r),
+  );
+  const readsDone = toolRuns.reduce((n, r) => n + r.reads, 0);
+  const cpu = toolRuns.reduce((n, r) => n + r.cpuUs, 0);
+  const wallSecs = toolRuns.reduce((n, r) => n + r.wallMs, 0) / 1000;
+  return {
+    rate,
+    ...sides,
+    defaultThreads: loaderThreads(benchConfig(toolEnv)),
+    trickleRowsPerSec: toolRuns.reduce((n, r) => n + r.rowsPerSec, 0) / toolRuns.length,
+    toolUsPerReadNet: readsDone > 0 ? (cpu - trickle.usPerSec * wallSecs) / readsDone : 0,
+  };
+}
+
+/**
+ * What the tool's paced trickle writes cost on their own, with 2 threads: the tool writing them and reading
+ * nothing, less the tool doing neither (its intervals and probes), in the order idle, trickle, trickle, idle.
+ * Taking the closed-loop writes' cost per row instead undercounts them 3-4x: 10 batches a second each pay a
+ * timer wake, a permit and a socket write that 400 a second share.
+ */
+async function trickleCost(): Promise<TrickleCost> {
+  const runs: Record<'idle' | 'trickle', EngineCaseResult[]> = { idle: [], trickle: [] };
+  for (const side of ['idle', 'trickle', 'trickle', 'idle'] as const) {
+    const env = side === 'idle' ? { SCY_WRITE_WORKERS: '0', SCY_READ_RPS: '0' } : { ...PACED_TRICKLE, SCY_READ_RPS: '0' };
+    const r = await runWorker<EngineCaseResult>(engineArgs(2, env, { warmupMs: threadWarmupMs, measureMs }));
+    runs[side].push(r);
+    log.info(engineLine(`threads-real ${side === 'idle' ? 'idle (no writes, no reads)' : 'trickle writes alone'}`, r));
+  }
+  const perSec = (rs: EngineCaseResult[]): number => (rs.reduce((n, r) => n + r.cpuUs, 0) / rs.reduce((n, r) => n + r.wallMs, 0)) * 1000;
+  const usPerSec = perSec(runs.trickle) - perSec(runs.idle);
+  const rowsPerSec = runs.trickle.reduce((n, r) => n + r.rowsPerSec, 0) / runs.trickle.length;
+  return { usPerSec, usPerRow: usPerSec / rowsPerSec, idleCpuPercent: perSec(runs.idle) / 1e4 };
+}
+
 /** The tool with 2 loader threads and real clients against the bench's node. */
 async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> {
   const rounds = quick ? 1 : 2;
-  // Three sides per round: the bare driver on one event loop, the tool with 2 threads, and the bare driver split
-  // over 2 threads (what splitting the load costs the driver itself).
-  const order = ['base', 'tool', 'split', 'split', 'tool', 'base'] as const;
+  const order = THREADS_REAL_ORDER;
   // The same offered load as the single-thread writes table: the baseline's batch call behind the bench's rate
   // gate, the tool's threads on its own open-loop write schedule (SCY_WRITE_ROWS_PER_SEC), 32 in flight on both.
   const rowsPerSec = WRITE_RATE[30]!;
@@ -269,26 +325,10 @@ async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> 
     rowsPerSec,
     rounds,
   );
-  const readRate = READ_RATES[0]!;
-  // The tool reads only rows it wrote: its writes trickle (paced); their CPU, at the per-row cost of the writes
-  // above, is taken out of the reads' (both figures are kept).
-  const readToolRuns: EngineCaseResult[] = [];
-  const reads = await interleaved(
-    order,
-    (side) =>
-      side === 'tool'
-        ? engineArgs(2, { ...PACED_TRICKLE, SCY_READ_RPS: String(readRate) }, { warmupMs: threadWarmupMs, measureMs })
-        : { mode: 'read-base', rate: readRate, seedRows: SEED_ROWS, warmupMs: threadWarmupMs, measureMs, threads: side === 'split' ? 2 : 1 },
-    'threads-real reads',
-    'read',
-    readRate,
-    quick ? 1 : 3,
-    (r) => readToolRuns.push(r),
-  );
-  const perRow = writes.tool.cpuUsPerOp;
-  const trickleRows = readToolRuns.reduce((n, r) => n + r.rows, 0);
-  const readsDone = readToolRuns.reduce((n, r) => n + r.reads, 0);
-  const cpu = readToolRuns.reduce((n, r) => n + r.cpuUs, 0);
+  const trickle = await trickleCost();
+  // The bench's read rate, which the tool's default runs on one thread, and one its default gives 2 threads.
+  const reads = [];
+  for (const [rate, rounds] of THREADS_REAL_READS) reads.push(await threadsRealReads(order, rate, rounds, trickle));
   const pace: EnginePaceResult[] = [];
   for (const rate of PACE_TARGETS) {
     const r = await runWorker<EngineCaseResult>(
@@ -300,12 +340,8 @@ async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> 
   return {
     warmupMs: threadWarmupMs,
     writes,
-    reads: {
-      rate: readRate,
-      ...reads,
-      trickleRowsPerSec: readToolRuns.reduce((n, r) => n + r.rowsPerSec, 0) / readToolRuns.length,
-      toolUsPerReadNet: readsDone > 0 ? (cpu - trickleRows * perRow) / readsDone : 0,
-    },
+    trickle,
+    reads,
     pace,
   };
 }
