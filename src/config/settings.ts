@@ -143,7 +143,7 @@ export const SETTINGS = {
   metricsHost: d({ env: 'SCY_METRICS_HOST', flag: 'metrics-host', group: 'Run', parse: nonEmptyText, default: '127.0.0.1', arg: 'address',
     doc: 'Address the metrics endpoint binds (0.0.0.0 to let a Prometheus on another machine scrape it).' }),
   metricsLingerSecs: d({ env: 'SCY_METRICS_LINGER_SECS', flag: 'metrics-linger-secs', group: 'Run', parse: decimal(0, 3600), default: '60', arg: 's',
-    doc: 'After the reports, keep the metrics endpoint up until Prometheus has scraped the final figures and the exit code: at most this long, at most twice the scrape interval seen, not at all when nothing scraped it.' }),
+    doc: 'After the reports, keep the metrics endpoint up until Prometheus has scraped the final figures and the exit code: at most this long, at most twice the scrape interval seen and a second, not at all when nothing scraped it.' }),
   verifySample: d({ env: 'SCY_VERIFY_SAMPLE', flag: 'verify-sample', group: 'Run', parse: integer(0, 1_000_000_000), default: '1000000', arg: 'n',
     doc: 'After the drain, read back this many acknowledged rows (all when fewer; 0 skips the sweep).' }),
 

@@ -13,8 +13,8 @@ export interface MetricsEndpoint {
   readonly exporter: PrometheusExporter;
   /**
    * Waits until a scrape answered after this call has carried the final figures, for at most `maxMs` and at most
-   * twice the gap between the last two scrapes (a scraper that has stopped costs little); at once when nothing
-   * has scraped the endpoint yet (no scraper to wait for).
+   * twice the gap between the last two scrapes and a second (a scraper that has stopped costs little); at once
+   * when nothing has scraped the endpoint yet (no scraper to wait for).
    */
   finalScrape(maxMs: number): { waitMs: number; outcome: Promise<FinalScrape> };
   close(): Promise<void>;
@@ -89,7 +89,8 @@ class ScrapeLog {
 
   next(maxMs: number): { waitMs: number; outcome: Promise<FinalScrape> } {
     if (this.last === null) return { waitMs: 0, outcome: Promise.resolve('no-scraper') };
-    const waitMs = Math.min(maxMs, this.gap === null ? maxMs : 2 * this.gap);
+    // A second's slack: a scraper's own timing wanders, more so on a busy machine.
+    const waitMs = Math.min(maxMs, this.gap === null ? maxMs : 2 * this.gap + 1000);
     const since = this.clock.monotonic();
     const outcome = new Promise<FinalScrape>((resolve) => {
       const stop = new AbortController();
