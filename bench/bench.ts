@@ -203,13 +203,16 @@ async function settleNode(after: string): Promise<void> {
   const began = Date.now();
   try {
     await client.connect();
-    for (let quiet = 0; quiet < 2 && Date.now() - began < 180_000; ) {
+    let quiet = 0;
+    while (quiet < 2 && Date.now() - began < 180_000) {
       const rs = await client.execute('SELECT name, active_tasks, pending_tasks FROM system_views.thread_pools');
       const busy = rs.rows.filter((r) => /Compaction|Flush/.test(String(r.get('name'))) && Number(r.get('active_tasks')) + Number(r.get('pending_tasks')) > 0);
       quiet = busy.length === 0 ? quiet + 1 : 0;
       await sleep(1000);
     }
-    log.info(`node settled after ${after}: ${((Date.now() - began) / 1000).toFixed(0)} s until no flush or compaction ran`);
+    const secs = ((Date.now() - began) / 1000).toFixed(0);
+    if (quiet < 2) log.warn(`node still flushing or compacting ${secs} s after ${after}; going on`);
+    else log.info(`node settled after ${after}: ${secs} s until no flush or compaction ran`);
   } finally {
     await client.shutdown();
   }
@@ -290,16 +293,15 @@ function asCase(r: EngineCaseResult & { serverCpuPercent: number | null; process
 // Three sides per round: the bare driver on one event loop, the tool with 2 threads, and the bare driver split
 // over 2 threads (what splitting the load costs the driver itself).
 const THREADS_REAL_ORDER = ['base', 'tool', 'split', 'split', 'tool', 'base'] as const;
-type Side = (typeof THREADS_REAL_ORDER)[number];
 
 /** Reads paced at `rate` for the three sides of threadsReal; the tool's trickle writes cost what `trickle` measured. */
-async function threadsRealReads(order: readonly Side[], rate: number, rounds: number, trickle: TrickleCost): Promise<ThreadsRealReads> {
+async function threadsRealReads(rate: number, rounds: number, trickle: TrickleCost): Promise<ThreadsRealReads> {
   // The tool reads only rows it wrote: its writes trickle (paced); their CPU, as measured on their own, is taken
   // out of the reads' (both figures are kept).
   const toolEnv = { ...PACED_TRICKLE, SCY_READ_RPS: String(rate) };
   const toolRuns: EngineCaseResult[] = [];
   const sides = await interleaved(
-    order,
+    THREADS_REAL_ORDER,
     (side) =>
       side === 'tool'
         ? engineArgs(2, toolEnv, { warmupMs: threadWarmupMs, measureMs })
@@ -345,12 +347,11 @@ async function trickleCost(): Promise<TrickleCost> {
 /** The tool with 2 loader threads and real clients against the bench's node. */
 async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> {
   const rounds = quick ? 1 : 2;
-  const order = THREADS_REAL_ORDER;
   // The same offered load as the single-thread writes table: the baseline's batch call behind the bench's rate
   // gate, the tool's threads on its own open-loop write schedule (SCY_WRITE_ROWS_PER_SEC), 32 in flight on both.
   const rowsPerSec = WRITE_RATE[30]!;
   const writes = await interleaved(
-    order,
+    THREADS_REAL_ORDER,
     (side) =>
       side === 'tool'
         ? engineArgs(2, { ...CLOSED_WRITES, SCY_BATCH_INFLIGHT: String(WRITE_INFLIGHT), SCY_WRITE_ROWS_PER_SEC: String(rowsPerSec) }, { warmupMs: threadWarmupMs, measureMs })
@@ -364,7 +365,7 @@ async function threadsReal(): Promise<NonNullable<BenchResults['threadsReal']>> 
   const trickle = await trickleCost();
   // The bench's read rate, which the tool's default runs on one thread, and one its default gives 2 threads.
   const reads = [];
-  for (const [rate, rounds] of THREADS_REAL_READS) reads.push(await threadsRealReads(order, rate, rounds, trickle));
+  for (const [rate, rounds] of THREADS_REAL_READS) reads.push(await threadsRealReads(rate, rounds, trickle));
   const pace: EnginePaceResult[] = [];
   for (const rate of PACE_TARGETS) {
     const r = await runWorker<EngineCaseResult>(
