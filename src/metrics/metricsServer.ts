@@ -69,11 +69,11 @@ export async function serveMetrics(o: ServeMetricsOptions): Promise<MetricsEndpo
   };
 }
 
-/** When scrapes were asked for, and who waits for the next one. */
+/** When scrapes were asked for, and the one wait for the next (the run's end asks once). */
 class ScrapeLog {
   private last: number | null = null;
   private gap: number | null = null;
-  private waiting: { since: number; done: (how: FinalScrape) => void }[] = [];
+  private waiting: { since: number; done: () => void } | null = null;
 
   constructor(private readonly clock: Clock) {}
 
@@ -82,31 +82,18 @@ class ScrapeLog {
     if (this.last !== null && askedMs > this.last) this.gap = askedMs - this.last;
     this.last = Math.max(askedMs, this.last ?? askedMs);
     // Only a scrape asked for after the wait began read the final figures.
-    const due = this.waiting.filter((w) => askedMs >= w.since);
-    this.waiting = this.waiting.filter((w) => askedMs < w.since);
-    for (const w of due) w.done('scraped');
+    if (this.waiting && askedMs >= this.waiting.since) this.waiting.done();
   }
 
   next(maxMs: number): { waitMs: number; outcome: Promise<FinalScrape> } {
     if (this.last === null) return { waitMs: 0, outcome: Promise.resolve('no-scraper') };
     // A second's slack: a scraper's own timing wanders, more so on a busy machine.
     const waitMs = Math.min(maxMs, this.gap === null ? maxMs : 2 * this.gap + 1000);
-    const since = this.clock.monotonic();
-    const outcome = new Promise<FinalScrape>((resolve) => {
-      const stop = new AbortController();
-      const entry = {
-        since,
-        done: (how: FinalScrape) => {
-          stop.abort();
-          resolve(how);
-        },
-      };
-      this.waiting.push(entry);
-      void this.clock.sleep(waitMs, stop.signal).then(() => {
-        if (stop.signal.aborted) return;
-        this.waiting = this.waiting.filter((w) => w !== entry);
-        resolve('timed-out');
-      });
+    const scraped = new AbortController();
+    this.waiting = { since: this.clock.monotonic(), done: () => scraped.abort() };
+    const outcome = this.clock.sleep(waitMs, scraped.signal).then((): FinalScrape => {
+      this.waiting = null;
+      return scraped.signal.aborted ? 'scraped' : 'timed-out';
     });
     return { waitMs, outcome };
   }
